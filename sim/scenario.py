@@ -1,0 +1,307 @@
+"""Loading a scenario: YAML -> overrides -> schema -> cross-checks -> ablations.
+
+Why overrides act on the raw document: ``--set distrust.IRN.RUS=0.2`` and a sweep's parameter paths
+then address exactly what the user sees in the file, and the changed document is validated like any
+other, so an override can never smuggle in a value the file itself could not hold.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sim.errors import InputError, PathPart, Problem, dotted
+from sim.schema import DYADIC_FIELDS, FIELD_RANGES, MECHANISMS, SYMMETRIC_FIELDS, Scenario
+from sim.yamlsafe import locate, parse_yaml, read_yaml
+
+OVERRIDE_SOURCE = "--set"
+
+
+def split_path(path: str) -> tuple[PathPart, ...]:
+    """``sanctions.0.level`` -> ``("sanctions", 0, "level")``."""
+    if not path or any(not part for part in path.split(".")):
+        raise ValueError(f"bad parameter path {path!r}")
+    return tuple(int(p) if p.isdigit() else p for p in path.split("."))
+
+
+def get_path(doc: Any, path: Sequence[PathPart]) -> Any:
+    """Value at ``path`` in a plain document; KeyError/IndexError when absent."""
+    cur = doc
+    for part in path:
+        if (isinstance(cur, list) and isinstance(part, int)) or isinstance(cur, dict):
+            cur = cur[part]
+        else:
+            raise KeyError(part)
+    return cur
+
+
+def set_path(doc: dict[str, Any], path: Sequence[PathPart], value: Any) -> None:
+    """Set ``path`` in a plain document, creating missing mappings (dyadic data is sparse)."""
+    cur: Any = doc
+    for i, part in enumerate(path[:-1]):
+        nxt_is_index = isinstance(path[i + 1], int)
+        if isinstance(cur, list):
+            if not isinstance(part, int) or not 0 <= part < len(cur):
+                raise KeyError(f"{dotted(path[: i + 1])}: no item {part} in a list of {len(cur)}")
+            cur = cur[part]
+        elif isinstance(cur, dict):
+            if part not in cur or cur[part] is None:
+                if nxt_is_index:
+                    raise KeyError(f"{dotted(path[: i + 1])}: no such list")
+                cur[part] = {}
+            cur = cur[part]
+        else:
+            raise KeyError(f"{dotted(path[: i + 1])}: not a mapping or list")
+    last = path[-1]
+    if isinstance(cur, list):
+        if not isinstance(last, int) or not 0 <= last < len(cur):
+            raise KeyError(f"{dotted(path)}: no item {last} in a list of {len(cur)}")
+        cur[last] = value
+    elif isinstance(cur, dict):
+        cur[last] = value
+    else:
+        raise KeyError(f"{dotted(path[:-1])}: not a mapping or list")
+
+
+def parse_override(text: str) -> tuple[tuple[PathPart, ...], Any]:
+    """``path=value`` with the value read as YAML (``0.3``, ``true``, ``[IRN, RUS]``)."""
+    if "=" not in text:
+        raise InputError.single(OVERRIDE_SOURCE, f"{text!r}: expected PATH=VALUE")
+    key, raw = text.split("=", 1)
+    try:
+        path = split_path(key.strip())
+    except ValueError as exc:
+        raise InputError.single(OVERRIDE_SOURCE, str(exc)) from None
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        raise InputError.single(OVERRIDE_SOURCE, f"{text!r}: value is not valid YAML") from None
+    return path, value
+
+
+def apply_overrides(
+    doc: dict[str, Any], overrides: Iterable[tuple[Sequence[PathPart], Any]]
+) -> dict[str, Any]:
+    """Return a copy of ``doc`` with each override applied."""
+    out = copy.deepcopy(doc)
+    for path, value in overrides:
+        try:
+            set_path(out, path, value)
+        except KeyError as exc:
+            raise InputError.single(OVERRIDE_SOURCE, str(exc.args[0]), path) from None
+    return out
+
+
+def _pydantic_problems(exc: ValidationError) -> list[tuple[tuple[PathPart, ...], str]]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        elif err["type"] == "literal_error" or err["type"].startswith("string_pattern"):
+            msg = f"{msg} (got {err.get('input')!r})"
+        out.append((loc, msg))
+    return out
+
+
+def cross_check(sc: Scenario) -> list[tuple[tuple[PathPart, ...], str]]:
+    """Checks spanning fields: every id must be a state, no self-ties, ranges, consistency."""
+    ids = set(sc.states)
+    bad: list[tuple[tuple[PathPart, ...], str]] = []
+
+    def known(path: tuple[PathPart, ...], sid: str) -> None:
+        if sid not in ids:
+            bad.append((path, f"unknown state id {sid!r} (known: {', '.join(sorted(ids))})"))
+
+    def dyads(field: str, table: dict[str, dict[str, Any]], lo: float, hi: float) -> None:
+        for a, row in table.items():
+            known((field, a), a)
+            for b, v in row.items():
+                path = (field, a, b)
+                known(path, b)
+                if a == b:
+                    bad.append((path, "a state cannot have a relation with itself"))
+                if isinstance(v, (int, float)) and not (lo <= v <= hi):
+                    bad.append((path, f"must be between {lo:g} and {hi:g}, got {v!r}"))
+                if field in SYMMETRIC_FIELDS and b in table and a in table[b] and a < b:
+                    if table[b][a] != v:
+                        bad.append(
+                            (path, f"symmetric field given both ways with different values "
+                                   f"({v!r} vs {field}.{b}.{a} = {table[b][a]!r})")
+                        )
+
+    for field in DYADIC_FIELDS:
+        dyads(field, getattr(sc, field), *FIELD_RANGES[field])
+    for a, row in sc.ties.items():
+        known(("ties", a), a)
+        for b, level in row.items():
+            known(("ties", a, b), b)
+            if a == b:
+                bad.append((("ties", a, b), "a state cannot have a tie with itself"))
+            other = sc.ties.get(b, {}).get(a)
+            if other is not None and other != level and a < b:
+                bad.append((("ties", a, b), f"tie given both ways as {level!r} and {other!r}"))
+    for i, reg in enumerate(sc.sanctions):
+        for k, sid in enumerate(reg.senders):
+            known(("sanctions", i, "senders", k), sid)
+        for k, sid in enumerate(reg.targets):
+            known(("sanctions", i, "targets", k), sid)
+        both = set(reg.senders) & set(reg.targets)
+        if both:
+            bad.append((("sanctions", i), f"states both send and receive: {sorted(both)}"))
+        for name in ("senders", "targets"):
+            lst = getattr(reg, name)
+            if len(set(lst)) != len(lst):
+                bad.append((("sanctions", i, name), "lists a state twice"))
+        if reg.end is not None and reg.end <= reg.start:
+            bad.append((("sanctions", i, "end"), f"must be after start ({reg.start})"))
+    for i, ev in enumerate(sc.events):
+        lo, hi = FIELD_RANGES[ev.field]
+        for a, row in ev.changes.items():
+            known(("events", i, "changes", a), a)
+            for b, v in row.items():
+                path = ("events", i, "changes", a, b)
+                known(path, b)
+                if a == b:
+                    bad.append((path, "a state cannot have a relation with itself"))
+                if ev.mode == "set" and not lo <= v <= hi:
+                    bad.append((path, f"must be between {lo:g} and {hi:g}, got {v!r}"))
+                elif ev.mode == "add" and abs(v) > hi - lo:
+                    bad.append((path, f"change larger than the field's range ({hi - lo:g})"))
+        if ev.until is not None and ev.until <= ev.step:
+            bad.append((("events", i, "until"), f"must be after step ({ev.step})"))
+    for name, group in sc.counterfactuals.items():
+        if name in MECHANISMS or name in ("all", "baseline"):
+            bad.append((("counterfactuals", name), "name clashes with a mechanism or keyword"))
+        for k, m in enumerate(group):
+            if m not in MECHANISMS:
+                bad.append(
+                    (("counterfactuals", name, k), f"unknown mechanism {m!r} "
+                     f"(known: {', '.join(MECHANISMS)})")
+                )
+    for k, sid in enumerate(sc.focal):
+        known(("focal", k), sid)
+    return bad
+
+
+def _fail(
+    problems: list[tuple[tuple[PathPart, ...], str]],
+    source: str,
+    node: yaml.Node | None,
+    overridden: Sequence[Sequence[PathPart]],
+) -> InputError:
+    out = []
+    for path, msg in problems:
+        if any(tuple(path[: len(o)]) == tuple(o) for o in overridden):
+            out.append(Problem(OVERRIDE_SOURCE, tuple(path), msg))
+            continue
+        pos = locate(node, path)
+        out.append(Problem(source, tuple(path), msg, *(pos or (None, None))))
+    return InputError(out)
+
+
+def validate_document(
+    doc: Any,
+    source: str,
+    node: yaml.Node | None = None,
+    overridden: Sequence[Sequence[PathPart]] = (),
+) -> Scenario:
+    """Validate a plain document as a Scenario, reporting every problem with its position."""
+    if doc is None:
+        raise InputError.single(source, "empty document, expected a scenario mapping")
+    if not isinstance(doc, dict):
+        raise InputError.single(
+            source, f"expected a mapping at the top level, got {type(doc).__name__}", line=1
+        )
+    try:
+        sc = Scenario.model_validate(doc)
+    except ValidationError as exc:
+        raise _fail(_pydantic_problems(exc), source, node, overridden) from None
+    bad = cross_check(sc)
+    if bad:
+        raise _fail(bad, source, node, overridden)
+    return sc
+
+
+def load_document(path: str | Path) -> tuple[dict[str, Any], yaml.Node | None, str]:
+    """Read a scenario file as a plain document (for sweeps that vary it)."""
+    doc, node, source = read_yaml(path)
+    return doc, node, source
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Read, override and validate a scenario file."""
+    doc, node, source = read_yaml(path)
+    return scenario_from_document(doc, source, node, overrides)
+
+
+def scenario_from_document(
+    doc: Any, source: str, node: yaml.Node | None = None, overrides: Sequence[str] = ()
+) -> Scenario:
+    parsed = [parse_override(o) for o in overrides]
+    if parsed and isinstance(doc, dict):
+        doc = apply_overrides(doc, parsed)
+    return validate_document(doc, source, node, [p for p, _ in parsed])
+
+
+def loads_scenario(text: str, source: str = "<string>") -> Scenario:
+    """Validate a scenario given as YAML text (tests, notebooks)."""
+    doc, node = parse_yaml(text, source)
+    return validate_document(doc, source, node)
+
+
+def resolve_ablation(sc: Scenario, spec: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Turn one ``--ablate`` value into counterfactual conditions.
+
+    ``a,b`` gives one condition per factor (each switched off alone); ``a+b`` one condition with both
+    off together; a name from the scenario's ``counterfactuals`` block stands for its group;
+    ``all`` means every mechanism, one at a time, plus every named group.
+    """
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for item in (s.strip() for s in spec.split(",")):
+        if not item:
+            continue
+        if item == "all":
+            out += [(f"-{m}", (m,)) for m in MECHANISMS]
+            out += [(f"-{n}", tuple(g)) for n, g in sc.counterfactuals.items()]
+            continue
+        factors: list[str] = []
+        for part in (p.strip() for p in item.split("+")):
+            if part in MECHANISMS:
+                factors.append(part)
+            elif part in sc.counterfactuals:
+                factors += sc.counterfactuals[part]
+            else:
+                known = ", ".join([*MECHANISMS, *sc.counterfactuals])
+                raise InputError.single(
+                    "--ablate", f"unknown factor {part!r} (known: {known}, all)"
+                )
+        out.append((f"-{item}", tuple(dict.fromkeys(factors))))
+    seen: dict[str, tuple[str, ...]] = {}
+    for label, f in out:
+        seen.setdefault(label, f)
+    return list(seen.items())
+
+
+def ablate(sc: Scenario, factors: Iterable[str]) -> Scenario:
+    """A copy of ``sc`` with the named mechanisms switched off."""
+    new = sc.model_copy(deep=True)
+    for m in factors:
+        getattr(new.mechanisms, m).enabled = False
+    return new
+
+
+def scenario_hash(sc: Scenario) -> str:
+    """Stable content hash of a validated scenario (identifies results on disk)."""
+    blob = json.dumps(sc.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
