@@ -56,49 +56,70 @@ class DecisionRule:
         self.s_hat = s / s.max()
         self.enabled = {name: getattr(mechanisms, name).enabled for name in MECHANISMS}
         self._static_key: int | None = None
+        self._regime_cache: dict[tuple[int, ...], tuple[np.ndarray, ...]] = {}
+        self._static_sum_key: int | None = None
+        self._static_sum: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
+        self._rows = np.arange(self.n)[:, None]
+        self._cols = np.arange(self.n)[None, :]
+        self._off_diagonal = 1.0 - np.eye(self.n)
+        # inertia relative to no tie, indexed by the current level
+        k = params.inertia
+        self._inertia_friend = np.array([-k, k, 0.0])
+        self._inertia_ally = np.array([-k, 0.0, k])
+        sa = mechanisms.security_autonomy
+        self._reliability = np.array([0.0, sa.friendship_reliability, sa.alliance_reliability])
+        self._options_scale = (mechanisms.expanding_options.weight * world.options)[:, None]
 
-    # -- terms that change only when dyadic data changes (events) -------------------------------
+    # -- quantities that change only when dyadic data changes (events) ----------------------------
     def refresh_static(self, dy: Dyadic, version: int) -> None:
-        """Recompute terms that do not depend on current ties; cheap to skip on most steps."""
+        """Recompute what does not depend on current ties; skipped unless an event changed data."""
         if self._static_key == version:
             return
         self._static_key = version
         w = self.world
         R = dy.rivalry
-        # Security need (Morrow): the rivals' power against one's own.
+        sa = self.m.security_autonomy
+        # Security need (Morrow): the rivals' power against one's own, in [0, 1).
         threat = R @ w.power
-        self.need = threat / (w.power + threat)
+        need = threat / (w.power + threat)
+        self.security_scale = (sa.weight * w.security * need)[:, None] * self.rel
+        # Autonomy (Morrow's asymmetry): 2b - 1 is > 0 when the partner is stronger.
+        self.autonomy_cost = (sa.weight * sa.autonomy_cost * w.autonomy)[:, None] * (
+            2.0 * self.rel - 1.0
+        )
         # Entrapment (Snyder): j's quarrels that i does not share, weighted by the rival's power.
         M = R * self.s_hat[None, :]
-        self.entrapment = M.sum(axis=1)[None, :] - R @ M.T - M.T
-        np.fill_diagonal(self.entrapment, 0.0)
-        np.clip(self.entrapment, 0.0, None, out=self.entrapment)
-        self.rival_mass = R.sum(axis=1) + 1e-12
+        ent = M.sum(axis=1)[None, :] - R @ M.T - M.T
+        np.fill_diagonal(ent, 0.0)
+        self.entrapment = np.clip(ent, 0.0, None)
+        self.inv_rival_mass = 1.0 / (R.sum(axis=1) + 1e-12)
         self.divergence = (1.0 - dy.interests) / 2.0
-        self.gains = self.p.cooperation * (1.0 + dy.interests) / 2.0 + dy.affinity
+        compat = (1.0 + dy.interests) / 2.0
+        self.gains = self.p.cooperation * compat + dy.affinity
+        self.alliance_gains = self.gains + self.p.alliance_gains * compat
         self.rival_cost = self.p.rivalry_cost * R
 
     # -- the mechanisms -------------------------------------------------------------------------
     def security_autonomy(self, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Protection bought from a partner, with diminishing returns; autonomy paid for it.
 
-        Residual need discounts what the other ties already protect; an alliance protects with the
-        reliability of honoured commitments, a friendship much less. The autonomy term is Morrow's
-        asymmetry: the weaker side cedes freedom of action, the stronger gains influence.
+        ``value[i, j] = w * security_i * need_i * b[i, j] * prod_{k != j} (1 - b[i, k] r(L[i, k]))``:
+        the partner's relative power against the need that i's other ties leave uncovered, where
+        ``r`` is the reliability of a tie level (honoured alliance commitments, a friend's help).
+        The alliance pays autonomy ``w * autonomy_i * cost * (2 b[i, j] - 1)``: the weaker side
+        cedes freedom of action, the stronger gains influence (negative cost).
         """
-        m = self.m.security_autonomy
-        rel_lvl = np.array([0.0, m.friendship_reliability, m.alliance_reliability])
-        protect = self.rel * rel_lvl[L]
-        log_free = np.log1p(-np.minimum(protect, 1 - 1e-12))
-        residual = self.need[:, None] * np.exp(log_free.sum(axis=1)[:, None] - log_free)
-        value = (self.world.security[:, None] * m.weight) * residual * self.rel
-        autonomy = (self.world.autonomy[:, None] * (m.weight * m.autonomy_cost)) * (
-            2.0 * self.rel - 1.0
-        )
-        return value * m.friendship_reliability, value * m.alliance_reliability - autonomy
+        protect = self.rel * self._reliability[L]
+        log_free = np.log1p(-protect)
+        value = self.security_scale * np.exp(log_free.sum(axis=1)[:, None] - log_free)
+        return value * self._reliability[1], value * self._reliability[2] - self.autonomy_cost
 
     def abandonment_entrapment(self, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Binding ties drag a state into its partner's quarrels that it does not share."""
+        """Binding ties drag a state into its partner's quarrels that it does not share.
+
+        ``E[i, j] = sum_k R[j, k] (1 - R[i, k]) s_k / max(s)``; an alliance pays ``w * E``, a
+        friendship the ``friendship_factor`` share of it.
+        """
         m = self.m.abandonment_entrapment
         cost = m.weight * self.entrapment
         return -m.friendship_factor * cost, -cost
@@ -106,47 +127,76 @@ class DecisionRule:
     def partner_hedging(self, L: np.ndarray, dy: Dyadic) -> tuple[np.ndarray, np.ndarray]:
         """A partner tied to my rivals (or seen hedging) may abandon me; alliances suffer most.
 
-        ``h[i, j]`` = share of i's rivalry that j is tied to (ties weighted by level), plus the
-        hedging i perceives from j's acts (votes, halted deliveries), capped at 1.
+        ``h[i, j] = min(1, sum_k R[i, k] tau(L[j, k]) / sum_k R[i, k] + H0[i, j])``: the share of
+        i's rivalry that j is tied to (ties weighted by level), plus the hedging i perceives from
+        j's acts (votes for sanctions, a halted delivery).
         """
         m = self.m.partner_hedging
-        R = dy.rivalry
-        tied = TAU[L]
-        np.fill_diagonal(tied, 0.0)
-        h = (R @ tied.T) / self.rival_mass[:, None]  # h[i, j] = sum_k R[i, k] tau(L[j, k])
-        h = np.clip(h + dy.hedging, 0.0, 1.0)
-        cost = m.weight * h
+        h = (dy.rivalry @ TAU[L].T) * self.inv_rival_mass[:, None] + dy.hedging
+        cost = m.weight * np.minimum(h, 1.0)
         return -m.friendship_factor * cost, -cost
 
     def historical_distrust(self, dy: Dyadic) -> tuple[np.ndarray, np.ndarray]:
-        """Distrust discounts any tie, binding ones more (you must rely on the partner)."""
+        """Distrust discounts any tie, binding ones more (you must rely on the partner).
+
+        An alliance pays ``w * D[i, j]``, a friendship the ``friendship_factor`` share of it; ``D``
+        starts at the scenario's historical distrust and is learned (sim.model).
+        """
         m = self.m.historical_distrust
         cost = m.weight * dy.distrust
         return -m.friendship_factor * cost, -cost
+
+    def _regime_parts(self, active: Sequence[Regime]) -> tuple[np.ndarray, ...]:
+        """Arrays describing a set of active regimes, cached per set (sets change rarely).
+
+        Returns the target's support matrix, senders' power by regime (N, R), sender and target
+        masks (N, R), and per-regime level and level * secondary.
+        """
+        key = tuple(id(r) for r in active)
+        hit = self._regime_cache.get(key)
+        if hit is None:
+            n, k = self.n, len(active)
+            s = self.world.power
+            free = np.ones(n)  # product of (1 - level) over regimes targeting each state
+            sends = np.zeros((n, n), dtype=bool)  # sends[i, j]: i sanctions j
+            sender_power = np.zeros((n, k))
+            is_sender = np.zeros((n, k), dtype=bool)
+            is_target = np.zeros((n, k))
+            for c, r in enumerate(active):
+                free[r.targets] *= 1.0 - r.level
+                sends[np.ix_(r.senders, r.targets)] = True
+                sender_power[r.senders, c] = s[r.senders]
+                is_sender[r.senders, c] = True
+                is_target[r.targets, c] = 1.0
+            support = (1.0 - free)[:, None] * self.rel * ~sends.T
+            level = np.array([r.level for r in active])
+            pressed = np.array([r.level * r.secondary for r in active])
+            hit = (support, sender_power, is_sender, is_target, level, pressed)
+            self._regime_cache[key] = hit
+        return hit
 
     def sanctions_pressure(
         self, L: np.ndarray, active: Sequence[Regime]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Sanctions push a target toward powers that do not sanction it, and make third parties
-        pay for close ties with it in proportion to what the senders can do to them."""
+        pay for close ties with it in proportion to what the senders can do to them.
+
+        Target ``i`` gains ``w * P_i * b[i, j]`` from a tie with a non-sender ``j``, where
+        ``P_i = 1 - prod_r (1 - level_r)`` over the regimes on it. A third party ``j`` pays, per
+        regime, ``level * secondary * x_j / (s_j + x_j)`` for a tie with the target, where ``x_j``
+        sums the senders' power weighted by j's ties with them (a friend of the US has more to
+        lose); senders pay ``level`` (one does not befriend whom one sanctions); regimes combine
+        as ``1 - prod(1 - share)``.
+        """
         m = self.m.sanctions_pressure
-        n = self.n
-        free = np.ones(n)  # product of (1 - level) over regimes targeting each state
-        sends = np.zeros((n, n), dtype=bool)  # sends[i, j]: i sanctions j
-        third_free = np.ones((n, n))  # product over regimes of (1 - cost share) for pair (j, t)
+        support, sender_power, is_sender, is_target, level, pressed = self._regime_parts(active)
         s = self.world.power
-        for r in active:
-            free[r.targets] *= 1.0 - r.level
-            sends[np.ix_(r.senders, r.targets)] = True
-            exposure = (EXPOSURE[L[:, r.senders]] * s[r.senders][None, :]).sum(axis=1)
-            leverage = exposure / (s + exposure)  # what senders can do to each state
-            share = r.level * r.secondary * leverage
-            share[r.senders] = r.level  # senders do not befriend whom they sanction
-            share[r.targets] = 0.0
-            third_free[:, r.targets] *= 1.0 - share[:, None]
-        pressure = 1.0 - free
-        support = (m.weight * pressure)[:, None] * self.rel * ~sends.T
-        third = (m.weight * m.third_party) * (1.0 - third_free)
+        exposure = EXPOSURE[L] @ sender_power  # (N, R)
+        share = pressed * exposure / (s[:, None] + exposure)
+        share = np.where(is_sender, level, share) * (1.0 - is_target)
+        log_free = np.log1p(-np.minimum(share, 1.0 - 1e-12))
+        third = (m.weight * m.third_party) * (1.0 - np.exp(log_free @ is_target.T))
+        support = m.weight * support
         return (
             support * m.support_friendship - third * m.third_party_friendship,
             support - third,
@@ -155,25 +205,36 @@ class DecisionRule:
     def expanding_options(self, L: np.ndarray, dy: Dyadic) -> tuple[np.ndarray, np.ndarray]:
         """Ties to competing camps at once are worth more than their sum; an alliance forecloses.
 
-        ``O[i, j] = sum_k R[j, k] * v(L[i, k])``: how much a tie with j bridges to j's rivals k that
-        i is friends with (v = 1) or could be (v = 0.3); allied rivals are no option (v = 0).
+        ``O[i, j] = sum_k R[j, k] v(L[i, k]) / sum_k R[j, k]`` in [0, 1]: the share of j's rivalry
+        that i bridges by being friends with j's rivals (v = 1) or keeping them as an option
+        (v = 0.3); a rival of j that i is allied with is no option (v = 0).
         """
         m = self.m.expanding_options
-        v = OPTION_VALUE[L]
-        np.fill_diagonal(v, 0.0)
-        O = v @ dy.rivalry.T  # O[i, j] = sum_k v[i, k] R[j, k]
-        gain = (self.world.options[:, None] * m.weight) * O
+        v = OPTION_VALUE[L] * self._off_diagonal
+        O = (v @ dy.rivalry.T) * self.inv_rival_mass[None, :]  # share of j's rivalry bridged
+        gain = self._options_scale * O
         return gain, -m.alliance_factor * gain
 
-    def prioritizing_interests(self) -> tuple[np.ndarray, np.ndarray]:
+    def prioritizing_interests(self, L: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """An alliance makes a state follow its partner's line; divergent interests then cost."""
         m = self.m.prioritizing_interests
         cost = (self.world.interest_weight[:, None] * m.weight) * self.divergence
         return -m.friendship_factor * cost, -cost
 
     # -- assembling ------------------------------------------------------------------------------
+    STATIC: tuple[str, ...] = ("abandonment_entrapment", "prioritizing_interests")
+    """Mechanisms whose terms depend only on dyadic data, not on current ties."""
+
+    def _base(self) -> tuple[np.ndarray, np.ndarray]:
+        """Always-on terms: gains from cooperation, upkeep, and the cost of tying up with a rival."""
+        p = self.p
+        return (
+            self.gains - p.friendship_cost - self.rival_cost,
+            self.alliance_gains - p.alliance_cost - 2.0 * self.rival_cost,
+        )
+
     def terms(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime]) -> Terms:
-        """Each enabled mechanism's contribution, plus the always-on base terms."""
+        """Each enabled mechanism's contribution, plus the always-on base terms (for explaining)."""
         on = self.enabled
         out: Terms = {}
         if on["security_autonomy"]:
@@ -189,33 +250,74 @@ class DecisionRule:
         if on["expanding_options"]:
             out["expanding_options"] = self.expanding_options(L, dy)
         if on["prioritizing_interests"]:
-            out["prioritizing_interests"] = self.prioritizing_interests()
-        p = self.p
-        out["base"] = (
-            self.gains - p.friendship_cost - self.rival_cost,
-            self.gains - p.alliance_cost - 2.0 * self.rival_cost,
-        )
+            out["prioritizing_interests"] = self.prioritizing_interests(L)
+        out["base"] = self._base()
         return out
 
+    def relative_utilities(
+        self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Utilities of friendship and alliance *relative to no tie*, inertia included.
+
+        The same sum as :meth:`terms`, but the terms that do not depend on ties are added once
+        per version of the dyadic data instead of every step (this is the hot path of every run).
+        """
+        if self._static_sum_key != self._static_key:
+            F, A = (x.copy() for x in self._base())
+            for name in self.STATIC:
+                if self.enabled[name]:
+                    f, a = getattr(self, name)(L)
+                    F += f
+                    A += a
+            self._static_sum = (F, A)
+            self._static_sum_key = self._static_key
+        on = self.enabled
+        F = self._static_sum[0] + self._inertia_friend[L]
+        A = self._static_sum[1] + self._inertia_ally[L]
+        if on["security_autonomy"]:
+            f, a = self.security_autonomy(L)
+            F += f
+            A += a
+        if on["partner_hedging"]:
+            f, a = self.partner_hedging(L, dy)
+            F += f
+            A += a
+        if on["historical_distrust"]:
+            f, a = self.historical_distrust(dy)
+            F += f
+            A += a
+        if on["sanctions_pressure"] and active:
+            f, a = self.sanctions_pressure(L, active)
+            F += f
+            A += a
+        if on["expanding_options"]:
+            f, a = self.expanding_options(L, dy)
+            F += f
+            A += a
+        return F, A
+
     def utilities(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime]) -> np.ndarray:
-        """(3, N, N) utilities of none / friendship / alliance, inertia included."""
-        n = self.n
-        U = np.zeros((3, n, n))
-        for friend, ally in self.terms(L, dy, active).values():
-            U[1] += friend
-            U[2] += ally
+        """(3, N, N) utilities of none / friendship / alliance, inertia included (for reading)."""
+        U = np.zeros((3, self.n, self.n))
+        for f, a in self.terms(L, dy, active).values():
+            U[1] += f
+            U[2] += a
         # Inertia: keeping the current level is worth a little (diplomacy is slow to change).
-        U[L, np.arange(n)[:, None], np.arange(n)[None, :]] += self.p.inertia
+        U[L, self._rows, self._cols] += self.p.inertia
         return U
 
-    def choose(self, U: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Logit (softmax) choice of a desired level for every ordered pair: bounded rationality."""
-        z = U / self.p.temperature
-        z -= z.max(axis=0)
-        e = np.exp(z)
-        cum = np.cumsum(e, axis=0)
-        u = rng.random((self.n, self.n)) * cum[2]
-        desired = (u >= cum[0]).astype(np.int8) + (u >= cum[1])
+    def choose(self, F: np.ndarray, A: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Logit (softmax) choice of a desired level for every ordered pair: bounded rationality.
+
+        ``P(l) = exp(U_l / T) / sum_k exp(U_k / T)`` with utilities relative to no tie
+        (``F = U_1 - U_0``, ``A = U_2 - U_0``), sampled with one uniform draw per pair.
+        """
+        inv_t = 1.0 / self.p.temperature
+        e1 = np.exp(np.minimum(F * inv_t, 700.0))
+        e2 = np.exp(np.minimum(A * inv_t, 700.0))
+        c1 = 1.0 + e1
+        u = rng.random((self.n, self.n)) * (c1 + e2)
+        desired = (u >= 1.0).view(np.int8) + (u >= c1).view(np.int8)
         np.fill_diagonal(desired, 0)
         return desired
 

@@ -19,7 +19,7 @@ from sim.decision import TAU, DecisionRule, Dyadic, consent
 from sim.metrics import status
 from sim.recording import Recorder
 from sim.schema import Mechanisms, Params
-from sim.world import World
+from sim.world import Regime, World
 
 
 class SimulationError(RuntimeError):
@@ -55,19 +55,25 @@ class AlignmentModel(mesa.Model):
         self.states: list[State] = sorted(self.agents, key=lambda a: a.index)
         self._apply_events(0)
         self.previous = self.ties
-        self.statuses = status(self.ties, self.rival)
+        self.turnover = 0
         self.recorder = Recorder(self, record_every or params.record_every)
         self.recorder.collect(self)
 
     # -- environment -------------------------------------------------------------------------
     def _apply_events(self, t: int) -> None:
         for field, rows, cols, old in self._reverts.pop(t, []):
-            getattr(self.dyadic, field)[rows, cols] = old
+            arr = getattr(self.dyadic, field).copy()
+            arr[rows, cols] = old
+            setattr(self.dyadic, field, arr)
+            if field == "rivalry":
+                self.rival = arr >= self.params.rival_threshold
             self._version += 1
         for ch in self.world.changes:
             if ch.step != t:
                 continue
-            arr = getattr(self.dyadic, ch.field)
+            # copy on write: recorded steps keep references to the arrays in force then
+            arr = getattr(self.dyadic, ch.field).copy()
+            setattr(self.dyadic, ch.field, arr)
             old = arr[ch.rows, ch.cols].copy()
             lo, hi = (-1.0, 1.0) if ch.field in ("interests", "affinity") else (0.0, 1.0)
             new = ch.values if ch.mode == "set" else old + ch.values
@@ -80,7 +86,8 @@ class AlignmentModel(mesa.Model):
             if ch.field == "rivalry":
                 self.rival = self.dyadic.rivalry >= self.params.rival_threshold
 
-    def active_regimes(self, t: int) -> Sequence:
+    def active_regimes(self, t: int) -> Sequence[Regime]:
+        """Sanctions regimes in force at step ``t``."""
         return [r for r in self.world.regimes if r.active(t)]
 
     # -- one step ----------------------------------------------------------------------------
@@ -88,14 +95,14 @@ class AlignmentModel(mesa.Model):
         t = self.steps
         self._apply_events(t)
         self.rule.refresh_static(self.dyadic, self._version)
-        U = self.rule.utilities(self.ties, self.dyadic, self.active_regimes(t))
-        if not np.isfinite(U).all():
-            lvl, i, j = np.argwhere(~np.isfinite(U))[0]
+        F, A = self.rule.relative_utilities(self.ties, self.dyadic, self.active_regimes(t))
+        if not np.isfinite(F.sum() + A.sum()):  # one cheap check; find the pair only on failure
+            bad = np.argwhere(~(np.isfinite(F) & np.isfinite(A)))[0]
             ids = self.world.ids
             raise SimulationError(
-                f"step {t}: utility of level {lvl} for {ids[i]} with {ids[j]} is not finite"
+                f"step {t}: utility of {ids[bad[0]]} for a tie with {ids[bad[1]]} is not finite"
             )
-        desired = self.rule.choose(U, self.rng)
+        desired = self.rule.choose(F, A, self.rng)
         self.previous = self.ties
         self.ties = consent(desired)
         if self.mechanisms.historical_distrust.enabled:
@@ -103,19 +110,31 @@ class AlignmentModel(mesa.Model):
         if t % self.recorder.every == 0:
             self.record()
 
+    @property
+    def statuses(self) -> np.ndarray:
+        """Current alignment status code of every state (see sim.metrics.STATUSES)."""
+        return status(self.ties, self.rival)
+
     def record(self) -> None:
-        """Measure and store the current step (the runner also calls it after the last step)."""
-        self.statuses = status(self.ties, self.rival)
+        """Store the current step for measurement (the runner also calls it after the last step)."""
+        self.turnover = int((self.ties != self.previous).sum()) // 2
         self.recorder.collect(self)
 
     def _learn(self, previous: np.ndarray, desired: np.ndarray) -> None:
-        """Betrayals raise distrust; ties kept slowly lower it toward the historical floor."""
+        """Betrayals raise distrust; ties kept slowly lower it toward the historical floor.
+
+        i is betrayed by j when their tie fell although i wanted to keep it and j did not:
+        ``D[i, j] += betrayal_learning * levels lost / 2``. While a tie is kept,
+        ``D[i, j] -= trust_learning * tau(level) * (D[i, j] - memory * D_hist[i, j])``.
+        """
         m = self.mechanisms.historical_distrust
         D = self.dyadic.distrust
-        cut = (self.ties < previous) & (desired >= previous) & (previous > desired.T)
-        if cut.any():
-            loss = (previous - self.ties) / 2.0
-            D[cut] = np.minimum(1.0, D[cut] + m.betrayal_learning * loss[cut])
-        kept = (self.ties > 0) & (previous > 0)
-        floor = m.memory * self.history
-        D -= kept * (m.trust_learning * TAU[self.ties]) * np.maximum(D - floor, 0.0)
+        fell = self.ties < previous
+        if fell.any():
+            cut = fell & (desired >= previous) & (desired.T < previous)
+            if cut.any():
+                loss = (previous[cut] - self.ties[cut]) / 2.0
+                D[cut] = np.minimum(1.0, D[cut] + m.betrayal_learning * loss)
+        D -= (m.trust_learning * TAU[np.minimum(self.ties, previous)]) * np.maximum(
+            D - m.memory * self.history, 0.0
+        )

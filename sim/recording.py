@@ -1,9 +1,10 @@
 """Data collection, kept apart from behaviour.
 
-System metrics go through Mesa's ``DataCollector`` as model attributes (the idiomatic, cheap
-path). Per-state metrics are written into preallocated numpy arrays instead of agent reporters: a
-``DataCollector`` agent reporter costs a Python call per agent per step and deep-copies values,
-which would dominate the cost of this model's vectorized step (ECOSYSTEM.md measurements).
+Each recorded step stores a reference to the tie matrix (the model builds a new one every step, so
+no copy is needed) and the cheap per-step scalar ``turnover`` goes through Mesa's
+``DataCollector``. Everything else — statuses, hedging indices, blocs, system shares — is computed
+once, vectorized over all recorded steps, when the run ends. Agent reporters would cost a Python
+call per agent per step and deep-copy values, which would dominate this model's vectorized step.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.metrics import SYSTEM_COLUMNS, hedging_index, system_row
+from sim.metrics import hedging_index, status, system_metrics
 
 if TYPE_CHECKING:
     from sim.model import AlignmentModel
+
+BLOCK = 64  # recorded steps measured per vectorized call (bounds memory for large worlds)
 
 
 @dataclass
@@ -35,38 +38,46 @@ class RunRecord:
 
 
 class Recorder:
-    """Collects one row of system metrics and one row per state at each recorded step."""
+    """Keeps the tie matrix of every recorded step; measures them all at the end."""
 
     def __init__(self, model: AlignmentModel, every: int) -> None:
         self.every = every
-        self.collector = mesa.DataCollector(model_reporters={c: c for c in SYSTEM_COLUMNS})
+        self.collector = mesa.DataCollector(model_reporters={"turnover": "turnover"})
         self.steps: list[int] = []
-        self.status: list[np.ndarray] = []
-        self.n_all: list[np.ndarray] = []
-        self.n_fr: list[np.ndarray] = []
-        self.hedging: list[np.ndarray] = []
+        self.ties: list[np.ndarray] = []
+        self.rivalry: list[np.ndarray] = []
 
     def collect(self, model: AlignmentModel) -> None:
-        ties = model.ties
-        prev = None if not self.steps else model.previous
-        for name, value in zip(SYSTEM_COLUMNS, system_row(ties, model.statuses, prev), strict=True):
-            setattr(model, name, value)
         self.collector.collect(model)
         self.steps.append(model.steps)
-        self.status.append(model.statuses.copy())
-        self.n_all.append((ties == 2).sum(axis=1, dtype=np.int16))
-        self.n_fr.append((ties == 1).sum(axis=1, dtype=np.int16))
-        self.hedging.append(hedging_index(ties, model.dyadic.rivalry).astype(np.float32))
+        self.ties.append(model.ties)
+        self.rivalry.append(model.dyadic.rivalry)
 
     def record(self, model: AlignmentModel) -> RunRecord:
-        mv = self.collector.model_vars
+        threshold = model.params.rival_threshold
+        stat, hedge, system = [], [], []
+        turnover = np.asarray(self.collector.model_vars["turnover"], dtype=float)
+        start = 0
+        while start < len(self.ties):
+            # a block of consecutive recorded steps that share one rivalry matrix
+            R = self.rivalry[start]
+            stop = start + 1
+            while stop < len(self.ties) and stop - start < BLOCK and self.rivalry[stop] is R:
+                stop += 1
+            T = np.stack(self.ties[start:stop])
+            st = status(T, R >= threshold)
+            stat.append(st)
+            hedge.append(hedging_index(T, R).astype(np.float32))
+            system.append(system_metrics(T, st, turnover[start:stop]))
+            start = stop
+        T_all = np.stack(self.ties)
         return RunRecord(
             steps=np.array(self.steps, dtype=np.int32),
-            system=np.column_stack([np.asarray(mv[c], dtype=float) for c in SYSTEM_COLUMNS]),
-            status=np.stack(self.status),
-            n_alliances=np.stack(self.n_all),
-            n_friendships=np.stack(self.n_fr),
-            hedging=np.stack(self.hedging),
+            system=np.concatenate(system),
+            status=np.concatenate(stat),
+            n_alliances=(T_all == 2).sum(axis=-1, dtype=np.int16),
+            n_friendships=(T_all == 1).sum(axis=-1, dtype=np.int16),
+            hedging=np.concatenate(hedge),
             final_ties=model.ties.copy(),
             final_distrust=model.dyadic.distrust.copy(),
         )

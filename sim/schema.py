@@ -175,6 +175,9 @@ class Params(Strict):
     cooperation: Weight = Field(
         0.5, description="Gains from cooperation of any tie, scaled by interest compatibility."
     )
+    alliance_gains: Weight = Field(
+        0.5, description="Extra gains of an alliance (joint planning, arms, bases), scaled likewise."
+    )
     friendship_cost: Weight = Field(0.1, description="Upkeep of a friendship.")
     alliance_cost: Weight = Field(0.2, description="Upkeep of an alliance.")
     rivalry_cost: Weight = Field(1.0, description="Cost of a tie with a rival, per unit rivalry.")
