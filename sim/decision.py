@@ -25,8 +25,8 @@ from sim.schema import MECHANISMS, Mechanisms, Params
 from sim.world import Regime, World
 
 TAU = np.array([0.0, 0.5, 1.0])  # weight of none / friendship / alliance
-EXPOSURE = np.array([0.25, 0.6, 1.0])  # how much a sender can hurt you, by your tie with it
-OPTION_VALUE = np.array([0.3, 1.0, 0.0])  # option a rival of j is to i, by i's tie with it
+EXPOSURE = np.array([0.1, 0.6, 1.0])  # how much a sender can hurt you, by your tie with it
+OPTION_VALUE = np.array([0.2, 1.0, 0.0])  # option a rival of j is to i, by i's tie with it
 
 Terms = dict[str, tuple[np.ndarray, np.ndarray]]
 """mechanism name -> (utility added to friendship, utility added to alliance), each (N, N)."""
@@ -207,7 +207,7 @@ class DecisionRule:
 
         ``O[i, j] = sum_k R[j, k] v(L[i, k]) / sum_k R[j, k]`` in [0, 1]: the share of j's rivalry
         that i bridges by being friends with j's rivals (v = 1) or keeping them as an option
-        (v = 0.3); a rival of j that i is allied with is no option (v = 0).
+        (v = 0.2); a rival of j that i is allied with is no option (v = 0).
         """
         m = self.m.expanding_options
         v = OPTION_VALUE[L] * self._off_diagonal
@@ -216,9 +216,14 @@ class DecisionRule:
         return gain, -m.alliance_factor * gain
 
     def prioritizing_interests(self, L: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """An alliance makes a state follow its partner's line; divergent interests then cost."""
+        """An alliance makes a state follow the alliance's line; divergent interests then cost.
+
+        ``cost[i, j] = w * interests_i * (1 - C[i, j]) / 2 * 2 b[i, j]``: the line is set mostly by
+        the stronger partner, so the weaker side bends further (equal partners pay the plain
+        divergence). A friendship binds no policy and pays only ``friendship_factor`` of it.
+        """
         m = self.m.prioritizing_interests
-        cost = (self.world.interest_weight[:, None] * m.weight) * self.divergence
+        cost = (self.world.interest_weight[:, None] * m.weight) * self.divergence * 2.0 * self.rel
         return -m.friendship_factor * cost, -cost
 
     # -- assembling ------------------------------------------------------------------------------

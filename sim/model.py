@@ -123,18 +123,17 @@ class AlignmentModel(mesa.Model):
     def _learn(self, previous: np.ndarray, desired: np.ndarray) -> None:
         """Betrayals raise distrust; ties kept slowly lower it toward the historical floor.
 
-        i is betrayed by j when their tie fell although i wanted to keep it and j did not:
-        ``D[i, j] += betrayal_learning * levels lost / 2``. While a tie is kept,
-        ``D[i, j] -= trust_learning * tau(level) * (D[i, j] - memory * D_hist[i, j])``.
+        i is betrayed by j when j broke their alliance although i wanted to keep it (a friendship
+        promises nothing, so dropping one betrays no one): ``D[i, j] += betrayal_learning``.
+        While a tie is kept, ``D[i, j] -= trust_learning * tau(level) * (D[i, j] - memory *
+        D_hist[i, j])``: kept promises slowly erase learned distrust, never the historical core.
         """
         m = self.mechanisms.historical_distrust
         D = self.dyadic.distrust
-        fell = self.ties < previous
-        if fell.any():
-            cut = fell & (desired >= previous) & (desired.T < previous)
-            if cut.any():
-                loss = (previous[cut] - self.ties[cut]) / 2.0
-                D[cut] = np.minimum(1.0, D[cut] + m.betrayal_learning * loss)
+        broken = (previous == 2) & (self.ties < 2)
+        if broken.any():
+            cut = broken & (desired == 2) & (desired.T < 2)
+            D[cut] = np.minimum(1.0, D[cut] + m.betrayal_learning)
         D -= (m.trust_learning * TAU[np.minimum(self.ties, previous)]) * np.maximum(
             D - m.memory * self.history, 0.0
         )

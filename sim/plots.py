@@ -6,8 +6,8 @@ be right and legible, not merely produced. Every function therefore
 - takes result tables (``sim.results`` DataFrames or a run's ``run.json`` ``world`` dict), computes
   the plotted quantity itself from the raw rows (so the figure and the numbers cannot disagree),
 - accepts an optional ``ax`` to draw into and returns the (root) ``Figure``,
-- touches no global state: new figures are ``matplotlib.figure.Figure`` objects, never pyplot-managed
-  (nothing to close, nothing leaks between calls), and the house style is applied inside
+- touches no global state: new figures are ``matplotlib.figure.Figure`` objects, never
+  pyplot-managed (nothing to close, nothing leaks between calls), and the style is applied inside
   ``matplotlib.rc_context``, which restores ``rcParams`` on exit,
 - uses one colour-blind-safe palette (Okabe & Ito 2008) and redundant encodings (alliance = solid,
   friendship = dashed) so no distinction rests on hue alone, and labels states by name.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,6 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from sim.atomic import atomic_path
@@ -89,11 +89,8 @@ LEVEL_STYLE: dict[str, dict[str, Any]] = {
 }
 _LEVELS = ("alliance", "friendship")
 
-# Sequential maps from white to each level's colour, for shares in [0, 1].
-_LEVEL_CMAPS = {
-    level: mpl.colors.LinearSegmentedColormap.from_list(f"hedgesim_{level}", ["#FFFFFF", c])
-    for level, c in (("alliance", "#08306B"), ("friendship", "#00492F"))
-}
+# Sequential ColorBrewer maps in each level's hue, for shares in [0, 1] (white = never).
+_LEVEL_CMAPS = {"alliance": mpl.colormaps["Blues"], "friendship": mpl.colormaps["Greens"]}
 # Diverging purple (minority non-aligned) -> white (50%) -> orange (majority), orange = non-aligned.
 _PHASE_CMAP = mpl.colormaps["PuOr_r"]
 
@@ -107,10 +104,21 @@ _RC: dict[str, Any] = {
     "ytick.labelsize": 8,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": cycler(color=[OKABE_ITO[k] for k in ("blue", "orange", "bluish_green",
-                                                               "vermillion", "sky_blue",
-                                                               "reddish_purple", "yellow",
-                                                               "black")]),
+    "axes.prop_cycle": cycler(
+        color=[
+            OKABE_ITO[k]
+            for k in (
+                "blue",
+                "orange",
+                "bluish_green",
+                "vermillion",
+                "sky_blue",
+                "reddish_purple",
+                "yellow",
+                "black",
+            )
+        ]
+    ),
     "image.cmap": "cividis",
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
@@ -161,7 +169,7 @@ def _names(world: Mapping[str, Any] | None) -> dict[str, str]:
     return dict(zip(world["ids"], world.get("names") or world["ids"], strict=True))
 
 
-def _ink(value: float, dark: bool) -> str:
+def _ink(dark: bool) -> str:
     """Annotation colour that stays legible on the cell behind it."""
     return "white" if dark else "black"
 
@@ -222,8 +230,10 @@ def plot_timeline(
 
     if show_ties is None:
         show_ties = ax is None or ties_ax is not None
+    own_panels = ax is None and show_ties
+    twin = False
     if ax is None:
-        fig = _new_figure(7.0, 5.4 if show_ties else 3.6)
+        fig = _new_figure(7.5, 5.6 if show_ties else 3.6)
         if show_ties:
             ax, ties_ax = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
         else:
@@ -231,7 +241,7 @@ def plot_timeline(
     else:
         fig = _root(ax)
         if show_ties and ties_ax is None:
-            ties_ax = ax.twinx()
+            ties_ax, twin = ax.twinx(), True
             ties_ax.spines["right"].set_visible(True)
 
     ax.stackplot(
@@ -250,12 +260,14 @@ def plot_timeline(
     ax.set_xlabel("step")
     handles, labels = ax.get_legend_handles_labels()
     # Legend top-to-bottom in the same order as the stack reads top-to-bottom.
-    ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              title="status")
+    ax.legend(
+        handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0), title="status"
+    )
     lo, hi = int(n_per_step.min()), int(n_per_step.max())
     n_text = f"n = {hi}" if lo == hi else f"n = {lo}–{hi}"
-    ax.set_title(f"{name}: alignment status over time — {condition_label(condition)}, "
-                 f"{n_text} replications")
+    ax.set_title(
+        f"{name}: alignment status over time — {condition_label(condition)}, {n_text} replications"
+    )
 
     if show_ties and ties_ax is not None:
         grouped = df.groupby("step")[["n_alliances", "n_friendships"]]
@@ -265,17 +277,30 @@ def plot_timeline(
         x = mean.index.to_numpy()
         for col, level in (("n_alliances", "alliance"), ("n_friendships", "friendship")):
             style = LEVEL_STYLE[level]
-            ties_ax.fill_between(x, q10[col].to_numpy(), q90[col].to_numpy(),
-                                 color=style["color"], alpha=0.2, linewidth=0,
-                                 label=f"{level}s, 10–90% of replications")
-            ties_ax.plot(x, mean[col].to_numpy(), color=style["color"],
-                         linestyle=style["linestyle"], linewidth=1.8,
-                         label=f"{level}s, mean")
+            ties_ax.fill_between(
+                x,
+                q10[col].to_numpy(),
+                q90[col].to_numpy(),
+                facecolor=mpl.colors.to_rgba(style["color"], 0.15),
+                edgecolor=mpl.colors.to_rgba(style["color"], 0.7),
+                linestyle=style["linestyle"],
+                linewidth=0.7,
+                label=f"{level}s, 10–90% of replications",
+            )
+            ties_ax.plot(
+                x,
+                mean[col].to_numpy(),
+                color=style["color"],
+                linestyle=style["linestyle"],
+                linewidth=1.8,
+                label=f"{level}s, mean",
+            )
         ties_ax.set_ylabel(f"ties of {name}")
         ties_ax.set_ylim(bottom=0)
         ties_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ties_ax.legend(loc="upper left", bbox_to_anchor=(1.01 if ties_ax is not ax else 1.01, 1.0))
-        if ties_ax.get_shared_x_axes().joined(ax, ties_ax) and ties_ax.bbox is not ax.bbox:
+        anchor = (1.12, 0.45) if twin else (1.01, 1.0)
+        ties_ax.legend(loc="upper left", bbox_to_anchor=anchor)
+        if own_panels:
             ax.set_xlabel("")
             ax.tick_params(labelbottom=False)
             ties_ax.set_xlabel("step")
@@ -357,7 +382,7 @@ def tie_shares(
         n_rep = 1
     else:
         n_rep = int(n_replications) if n_replications is not None else t["replication"].nunique()
-    unknown = sorted(set(map(str, t["a"])) | set(map(str, t["b"])) - set(index))
+    unknown = sorted((set(map(str, t["a"])) | set(map(str, t["b"]))) - set(index))
     if unknown:
         raise ValueError(f"ties name states not in the world: {unknown}")
     out = {}
@@ -377,19 +402,16 @@ def tie_shares(
     return out["alliance"], out["friendship"], n_rep
 
 
-def _segments(
-    pos: np.ndarray, pairs: np.ndarray, offset: float
-) -> np.ndarray:
-    """Chords for index pairs, shifted sideways by ``offset`` (to draw two levels side by side)."""
+def _segments(pos: np.ndarray, pairs: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Chords for index pairs, each shifted sideways by its ``offset`` (two levels side by side)."""
     p = pos[pairs[:, 0]]
     q = pos[pairs[:, 1]]
-    if offset:
-        d = q - p
-        normal = np.column_stack([-d[:, 1], d[:, 0]])
-        length = np.linalg.norm(normal, axis=1, keepdims=True)
-        normal = np.divide(normal, length, out=np.zeros_like(normal), where=length > 0)
-        p, q = p + offset * normal, q + offset * normal
-    return np.stack([p, q], axis=1)
+    d = q - p
+    normal = np.column_stack([-d[:, 1], d[:, 0]])
+    length = np.linalg.norm(normal, axis=1, keepdims=True)
+    normal = np.divide(normal, length, out=np.zeros_like(normal), where=length > 0)
+    shift = offset[:, None] * normal
+    return np.stack([p + shift, q + shift], axis=1)
 
 
 @_styled
@@ -448,9 +470,7 @@ def plot_network(
         sel = keep[level]
         s = shares[level][sel]
         offset = np.where(drawn_both[sel], 0.012 if level == "alliance" else -0.012, 0.0)
-        segs = np.concatenate(
-            [_segments(pos, pairs[sel][k : k + 1], float(o)) for k, o in enumerate(offset)]
-        ) if sel.any() else np.empty((0, 2, 2))
+        segs = _segments(pos, pairs[sel], offset)
         colour = np.array(mpl.colors.to_rgba(LEVEL_STYLE[level]["color"]))
         rgba = np.tile(colour, (len(s), 1))
         rgba[:, 3] = 0.2 + 0.8 * s
@@ -468,8 +488,15 @@ def plot_network(
 
     size = 60 + 1400 * power / power.max() if n and power.max() > 0 else np.full(n, 200.0)
     edge = ["#000000" if sid in focal else "#555555" for sid in ids]
-    sc = ax.scatter(pos[:, 0], pos[:, 1], s=size, c="#F2F2F2", edgecolors=edge,
-                    linewidths=[2.0 if sid in focal else 0.8 for sid in ids], zorder=3)
+    sc = ax.scatter(
+        pos[:, 0],
+        pos[:, 1],
+        s=size,
+        c="#F2F2F2",
+        edgecolors=edge,
+        linewidths=[2.0 if sid in focal else 0.8 for sid in ids],
+        zorder=3,
+    )
     sc.set_gid("states")
     fontsize = float(np.clip(220 / max(n, 1), 5, 9))
     for i, sid in enumerate(ids):
@@ -477,8 +504,16 @@ def plot_network(
         r = 1.09 + 0.05 * math.sqrt(size[i] / 1460)
         ha = "right" if x < -0.2 else "left" if x > 0.2 else "center"
         va = "top" if y < -0.2 else "bottom" if y > 0.2 else "center"
-        ax.text(r * x, r * y, names.get(sid, sid), ha=ha, va=va, fontsize=fontsize,
-                fontweight="bold" if sid in focal else "normal", zorder=4)
+        ax.text(
+            r * x,
+            r * y,
+            names.get(sid, sid),
+            ha=ha,
+            va=va,
+            fontsize=fontsize,
+            fontweight="bold" if sid in focal else "normal",
+            zorder=4,
+        )
     ax.set_aspect("equal")
     ax.set_xlim(-1.55, 1.55)
     ax.set_ylim(-1.35, 1.35)
@@ -487,19 +522,39 @@ def plot_network(
     legend = [
         Line2D([], [], linewidth=3.5, **LEVEL_STYLE["alliance"], label="alliance"),
         Line2D([], [], linewidth=1.8, **LEVEL_STYLE["friendship"], label="friendship"),
-        Line2D([], [], linestyle="", marker="o", markersize=9, markerfacecolor="#F2F2F2",
-               markeredgecolor="#555555", label="state (area ∝ power)"),
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            marker="o",
+            markersize=9,
+            markerfacecolor="#F2F2F2",
+            markeredgecolor="#555555",
+            label="state (area ∝ power)",
+        ),
     ]
     if focal:
-        legend.append(Line2D([], [], linestyle="", marker="o", markersize=9,
-                             markerfacecolor="#F2F2F2", markeredgecolor="#000000",
-                             markeredgewidth=2.0, label="focal state"))
+        legend.append(
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker="o",
+                markersize=9,
+                markerfacecolor="#F2F2F2",
+                markeredgecolor="#000000",
+                markeredgewidth=2.0,
+                label="focal state",
+            )
+        )
     ax.legend(handles=legend, loc="lower center", bbox_to_anchor=(0.5, -0.06), ncols=len(legend))
     if replication is not None:
         what = f"final ties in replication {replication}"
     else:
-        what = (f"final ties over {n_rep} replications (width and opacity = share of runs"
-                f"{'' if both else ', dominant level'}, ≥ {min_share:.0%})")
+        what = (
+            f"final ties over {n_rep} replications (width and opacity = share of runs"
+            f"{'' if both else ', dominant level'}, ≥ {min_share:.0%})"
+        )
     ax.set_title(f"Tie network — {condition_label(condition)}\n{what}")
     return fig
 
@@ -527,8 +582,7 @@ def plot_partners(
     """
     ids = [str(i) for i in world["ids"]]
     names = _names(world)
-    ally, friend, n_rep = tie_shares(ties, ids, condition=condition,
-                                     n_replications=n_replications)
+    ally, friend, n_rep = tie_shares(ties, ids, condition=condition, n_replications=n_replications)
     n = len(ids)
     if order is None:
         idx = camp_order(world["rivalry"])
@@ -553,15 +607,15 @@ def plot_partners(
     images = {}
     for level, mat, mask in (("alliance", ally, upper), ("friendship", friend, lower)):
         data = np.ma.masked_array(mat, mask=~mask)
-        im = ax.imshow(data, cmap=_LEVEL_CMAPS[level], vmin=0.0, vmax=1.0,
-                       interpolation="nearest")
+        im = ax.imshow(data, cmap=_LEVEL_CMAPS[level], vmin=0.0, vmax=1.0, interpolation="nearest")
         im.set_gid(level)
         images[level] = im
     diag = np.ma.masked_array(np.zeros((n, n)), mask=~np.eye(n, dtype=bool))
     ax.imshow(diag, cmap=ListedColormap(["#E0E0E0"]), interpolation="nearest")
     for level, where in (("alliance", "upper triangle"), ("friendship", "lower triangle")):
-        cb = fig.colorbar(images[level], ax=ax, shrink=0.7, pad=0.02, fraction=0.05,
-                          format=PercentFormatter(1.0))
+        cb = fig.colorbar(
+            images[level], ax=ax, shrink=0.7, pad=0.02, fraction=0.05, format=PercentFormatter(1.0)
+        )
         cb.set_label(f"{level} share ({where})")
     if annotate is None:
         annotate = n <= 20
@@ -571,9 +625,15 @@ def plot_partners(
                 if i == j:
                     continue
                 v = ally[i, j] if j > i else friend[i, j]
-                ax.text(j, i, f"{v:.0%}", ha="center", va="center",
-                        fontsize=float(np.clip(90 / max(n, 1), 5, 8)),
-                        color=_ink(v, v > 0.55))
+                ax.text(
+                    j,
+                    i,
+                    f"{v:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=float(np.clip(90 / max(n, 1), 5, 8)),
+                    color=_ink(v > 0.55),
+                )
     ax.set_xticks(range(n), labels, rotation=45, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(n), labels)
     ax.tick_params(length=0)
@@ -581,8 +641,10 @@ def plot_partners(
         spine.set_visible(False)
     ax.set_xlabel("partner")
     ax.set_ylabel("state")
-    ax.set_title(f"Partner matrix — {condition_label(condition)}, {n_rep} replications\n"
-                 "upper triangle: share of runs ending allied; lower: ending as friends")
+    ax.set_title(
+        f"Partner matrix — {condition_label(condition)}, {n_rep} replications\n"
+        "upper triangle: share of runs ending allied; lower: ending as friends"
+    )
     return fig
 
 
@@ -631,31 +693,57 @@ def plot_counterfactuals(
     if name is None:
         name = str(rows["name"].iloc[0]) if "name" in rows.columns else state
 
+    own = ax is None
     if ax is None:
-        fig = _new_figure(6.8, 1.4 + 0.38 * len(rows))
+        fig = _new_figure(6.8, 1.6 + 0.38 * len(rows))
         ax = fig.subplots()
     else:
         fig = _root(ax)
     xerr = np.vstack([np.clip(share - lo, 0, None), np.clip(hi - share, 0, None)])
     for mask, colour, marker, label in (
         (is_base, OKABE_ITO["black"], "D", "baseline"),
-        (~is_base, STATUS_COLOURS.get(status, OKABE_ITO["vermillion"]), "o",
-         "one factor (or group) switched off"),
+        (
+            ~is_base,
+            STATUS_COLOURS.get(status, OKABE_ITO["vermillion"]),
+            "o",
+            "one factor (or group) switched off",
+        ),
     ):
         if mask.any():
-            eb = ax.errorbar(share[mask], y[mask], xerr=xerr[:, mask], fmt=marker, color=colour,
-                             markersize=6, capsize=3, elinewidth=1.5, label=label)
-            eb.set_label(label)
+            ax.errorbar(
+                share[mask],
+                y[mask],
+                xerr=xerr[:, mask],
+                fmt=marker,
+                color=colour,
+                markersize=6,
+                capsize=3,
+                elinewidth=1.5,
+                label=label,
+            )
     if is_base.any():
-        ax.axvline(share[is_base][0], color=GREY, linestyle=":", linewidth=1.2, zorder=0,
-                   label=f"baseline share ({share[is_base][0]:.0%})")
+        ax.axvline(
+            share[is_base][0],
+            color=GREY,
+            linestyle=":",
+            linewidth=1.2,
+            zorder=0,
+            label=f"baseline share ({share[is_base][0]:.0%})",
+        )
     if {"k_" + status, "n"} <= set(rows.columns):
         k = rows[f"k_{status}"].to_numpy()
         n = rows["n"].to_numpy()
         for yi, ki, ni in zip(y, k, n, strict=True):
-            ax.annotate(f"{int(ki)}/{int(ni)}", xy=(1.0, yi), xycoords=("axes fraction", "data"),
-                        xytext=(4, 0), textcoords="offset points", va="center", fontsize=7,
-                        color="#444444")
+            ax.annotate(
+                f"{int(ki)}/{int(ni)}",
+                xy=(1.0, yi),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                color="#444444",
+            )
     ax.set_yticks(y, labels)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlim(0, 1)
@@ -663,7 +751,10 @@ def plot_counterfactuals(
     ax.set_xlabel(f"share of replications ending {status.replace('_', '-')} (95% Wilson interval)")
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.22 - 0.5 / max(len(rows), 1)), ncols=3)
+    if own:
+        fig.legend(loc="outside lower center", ncols=3)
+    else:
+        ax.legend(loc="best")
     ax.set_title(f"{name}: counterfactuals — share {status.replace('_', '-')}")
     return fig
 
@@ -671,34 +762,47 @@ def plot_counterfactuals(
 # ------------------------------------------------------------------------ sweep phase diagram
 
 
-def _axis_coords(values: pd.Series, max_levels: int, bins: int) -> tuple[pd.Series, np.ndarray,
-                                                                          np.ndarray, list[str]
-                                                                          | None, bool]:
-    """Map a swept parameter to cell centres and edges.
+@dataclass(frozen=True)
+class _PhaseAxis:
+    """A swept parameter mapped to cells: a key per run, cell centres and edges."""
 
-    Returns ``(key per row, centres, edges, tick labels or None, binned)``. A grid design keeps
-    its values; a sampled design (more than ``max_levels`` distinct values) is binned into
-    ``bins`` equal-width bins; a non-numeric parameter is placed at integer positions.
+    key: pd.Series
+    centres: np.ndarray
+    edges: np.ndarray
+    ticklabels: list[str] | None = None  # None: automatic ticks
+    binned: bool = False
+
+
+def _phase_axis(values: pd.Series, max_levels: int, bins: int) -> _PhaseAxis:
+    """Cells for one swept parameter.
+
+    A grid design keeps its values (cell edges half-way between them); a sampled design with more
+    than ``max_levels`` distinct values is binned into ``bins`` equal-width bins; a non-numeric
+    parameter is placed at integer positions labelled by its values.
     """
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         cats = sorted(pd.unique(values.astype(str)))
         key = values.astype(str).map({c: i for i, c in enumerate(cats)}).astype(float)
-        centres = np.arange(len(cats), dtype=float)
-        return key, centres, np.arange(len(cats) + 1) - 0.5, cats, False
+        return _PhaseAxis(
+            key, np.arange(len(cats), dtype=float), np.arange(len(cats) + 1) - 0.5, cats
+        )
     v = values.astype(float)
     uniq = np.unique(v.dropna().to_numpy())
     if len(uniq) > max_levels:
         edges = np.linspace(uniq[0], uniq[-1], bins + 1)
         which = np.clip(np.searchsorted(edges, v.to_numpy(), side="right") - 1, 0, bins - 1)
         centres = (edges[:-1] + edges[1:]) / 2
-        return pd.Series(centres[which], index=values.index), centres, edges, None, True
+        return _PhaseAxis(
+            pd.Series(centres[which], index=values.index), centres, edges, binned=True
+        )
     if len(uniq) == 1:
         half = 0.5 * abs(uniq[0]) if uniq[0] else 0.5
-        return v, uniq, np.array([uniq[0] - half, uniq[0] + half]), None, False
+        return _PhaseAxis(v, uniq, np.array([uniq[0] - half, uniq[0] + half]), [f"{uniq[0]:g}"])
     mids = (uniq[:-1] + uniq[1:]) / 2
-    edges = np.concatenate([[uniq[0] - (mids[0] - uniq[0])], mids,
-                            [uniq[-1] + (uniq[-1] - mids[-1])]])
-    return v, uniq, edges, None, False
+    edges = np.concatenate([[2 * uniq[0] - mids[0]], mids, [2 * uniq[-1] - mids[-1]]])
+    # A grid's own values as ticks (a reader wants the design points, not round numbers).
+    ticks = [f"{u:g}" for u in uniq] if len(uniq) <= 12 else None
+    return _PhaseAxis(v, uniq, edges, ticks)
 
 
 def _focal_metric(runs: pd.DataFrame, state: str | None, metric: str) -> str:
@@ -707,8 +811,11 @@ def _focal_metric(runs: pd.DataFrame, state: str | None, metric: str) -> str:
         if col not in runs.columns:
             raise ValueError(f"runs table has no column {col!r}")
         return col
-    cands = [c for c in runs.columns
-             if str(c).endswith(f".{metric}") and not str(c).startswith("system.")]
+    cands = [
+        c
+        for c in runs.columns
+        if str(c).endswith(f".{metric}") and not str(c).startswith("system.")
+    ]
     if len(cands) != 1:
         raise ValueError(f"pass state=: candidates for {metric!r} are {cands}")
     return str(cands[0])
@@ -727,6 +834,7 @@ def plot_phase(
     max_levels: int = 25,
     bins: int = 10,
     annotate: bool | None = None,
+    pooled: Sequence[str] = (),
     ax: Axes | None = None,
 ) -> Figure:
     """Phase diagram: share of replications with the state non-aligned over two swept parameters.
@@ -735,7 +843,9 @@ def plot_phase(
     line a reader wants to locate. Each cell is the mean of ``<state>.<metric>`` (0/1) over the
     runs at that design point; cells without runs are grey. ``facet`` draws one panel per value of
     a third parameter, all on one colour scale. Grid designs keep their values; sampled designs
-    with more than ``max_levels`` distinct values per axis are binned.
+    with more than ``max_levels`` distinct values per axis are binned. ``pooled`` names other
+    swept parameters the cells average over; the title says so, because a pooled share is a
+    marginal, not the share at any one setting of them.
     """
     col = _focal_metric(runs, state, metric)
     state = state or col.rsplit(".", 1)[0]
@@ -745,20 +855,21 @@ def plot_phase(
             raise ValueError(f"runs table has no parameter column {c!r}")
     if facet and ax is not None:
         raise ValueError("facet draws several panels: leave ax=None")
-    kx, cx, ex, tx, bx = _axis_coords(runs[x], max_levels, bins)
-    ky, cy, ey, ty, by = _axis_coords(runs[y], max_levels, bins)
-    frame = pd.DataFrame({"x": kx, "y": ky, "v": runs[col].astype(float)})
+    ax_x = _phase_axis(runs[x], max_levels, bins)
+    ax_y = _phase_axis(runs[y], max_levels, bins)
+    cx, ex, cy, ey = ax_x.centres, ax_x.edges, ax_y.centres, ax_y.edges
+    frame = pd.DataFrame({"x": ax_x.key, "y": ax_y.key, "v": runs[col].astype(float)})
     facets: list[Any] = [None]
     if facet:
         frame["f"] = runs[facet].to_numpy()
-        facets = sorted(pd.unique(frame["f"]), key=lambda v: (str(type(v)), v))
+        facets = sorted(pd.unique(frame["f"]))
 
     if ax is None:
         ncols = min(len(facets), 3)
         nrows = math.ceil(len(facets) / ncols)
         fig = _new_figure(3.6 * ncols + 1.2, 3.3 * nrows + 0.5)
         axes = list(np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel()))
-        for extra in axes[len(facets):]:
+        for extra in axes[len(facets) :]:
             extra.set_visible(False)
     else:
         fig = _root(ax)
@@ -772,42 +883,53 @@ def plot_phase(
         grid = grid.reindex(index=cy, columns=cx)
         z = np.ma.masked_invalid(grid.to_numpy(dtype=float))
         panel.set_facecolor("#D9D9D9")
-        mesh = panel.pcolormesh(ex, ey, z, cmap=_PHASE_CMAP, vmin=0.0, vmax=1.0,
-                                edgecolors="white", linewidth=0.3)
+        mesh = panel.pcolormesh(
+            ex, ey, z, cmap=_PHASE_CMAP, vmin=0.0, vmax=1.0, edgecolors="white", linewidth=0.3
+        )
         mesh.set_gid("share")
         if len(cx) >= 2 and len(cy) >= 2:
-            cs = panel.contour(cx, cy, z, levels=[0.5], colors=OKABE_ITO["black"],
-                               linewidths=1.8)
+            cs = panel.contour(cx, cy, z, levels=[0.5], colors=OKABE_ITO["black"], linewidths=1.8)
             cs.set_gid("contour50")
         if annotate:
             for iy, yv in enumerate(cy):
                 for ix, xv in enumerate(cx):
                     if not np.ma.is_masked(z[iy, ix]):
                         v = float(z[iy, ix])
-                        panel.text(xv, yv, f"{v:.0%}", ha="center", va="center", fontsize=7,
-                                   color=_ink(v, abs(v - 0.5) > 0.3))
+                        panel.text(
+                            xv,
+                            yv,
+                            f"{v:.0%}",
+                            ha="center",
+                            va="center",
+                            fontsize=7,
+                            color=_ink(abs(v - 0.5) > 0.3),
+                        )
         panel.set_xlim(ex[0], ex[-1])
         panel.set_ylim(ey[0], ey[-1])
-        panel.set_xlabel(x + (" (binned)" if bx else ""))
-        panel.set_ylabel(y + (" (binned)" if by else ""))
-        if tx is not None:
-            panel.set_xticks(cx, tx)
-        if ty is not None:
-            panel.set_yticks(cy, ty)
+        panel.set_xlabel(x + (" (binned)" if ax_x.binned else ""))
+        panel.set_ylabel(y + (" (binned)" if ax_y.binned else ""))
+        if ax_x.ticklabels is not None:
+            panel.set_xticks(cx, ax_x.ticklabels)
+        if ax_y.ticklabels is not None:
+            panel.set_yticks(cy, ax_y.ticklabels)
         if fval is not None:
             panel.set_title(f"{facet} = {fval}")
     assert mesh is not None
     cb = fig.colorbar(mesh, ax=axes[: len(facets)], shrink=0.85, format=PercentFormatter(1.0))
-    cb.set_label(f"share of replications {metric.replace('_', '-')}")
+    cb.set_label(f"share of replications {metric.replace('_', '-')} (black line: 50%)")
     cb.ax.axhline(0.5, color=OKABE_ITO["black"], linewidth=1.8)
-    title = f"{name}: share of replications ending {metric.replace('_', '-')}"
-    handle = [Line2D([], [], color=OKABE_ITO["black"], linewidth=1.8, label="50% contour")]
+    sizes = frame.groupby(["f", "y", "x"] if facet else ["y", "x"])["v"].count()
+    lo, hi = int(sizes.min()), int(sizes.max())
+    title = (
+        f"{name}: share of replications ending {metric.replace('_', '-')}\n"
+        f"{lo if lo == hi else f'{lo}–{hi}'} runs per cell"
+    )
+    if pooled:
+        title += f", pooled over {', '.join(pooled)}"
     if facet:
         fig.suptitle(title)
-        fig.legend(handles=handle, loc="outside lower center")
     else:
         axes[0].set_title(title)
-        axes[0].legend(handles=handle, loc="upper left", bbox_to_anchor=(0.0, -0.16))
     return fig
 
 
@@ -836,18 +958,22 @@ def plot_sensitivity(
     df["parameter"] = df["parameter"].astype(str)
     if {"S1", "ST"} <= set(df.columns):
         method = "Sobol"
-        bars = [("S1", "S1_conf", "S1 (first order)", OKABE_ITO["blue"]),
-                ("ST", "ST_conf", "ST (total)", OKABE_ITO["orange"])]
-        sort_by, xlabel = "ST", "Sobol index (bars: 95% confidence intervals)"
+        bars = [
+            ("S1", "S1_conf", "S1 (first order)", OKABE_ITO["blue"]),
+            ("ST", "ST_conf", "ST (total)", OKABE_ITO["orange"]),
+        ]
+        sort_by, xlabel = "ST", "Sobol index (whiskers: 95% confidence intervals)"
     elif "mu_star" in df.columns:
         method = "Morris"
         bars = [("mu_star", "mu_star_conf", "μ* (mean |elementary effect|)", OKABE_ITO["blue"])]
         if "sigma" in df.columns:
             bars.append(("sigma", None, "σ (spread of effects)", OKABE_ITO["sky_blue"]))
-        sort_by, xlabel = "mu_star", "elementary effect (bars: 95% confidence interval of μ*)"
+        sort_by, xlabel = "mu_star", "elementary effect (whiskers: 95% confidence interval of μ*)"
     else:
-        raise ValueError("indices need columns S1, S1_conf, ST, ST_conf or mu_star, "
-                         f"mu_star_conf, sigma; got {list(df.columns)}")
+        raise ValueError(
+            "indices need columns S1, S1_conf, ST, ST_conf or mu_star, "
+            f"mu_star_conf, sigma; got {list(df.columns)}"
+        )
     df = df.sort_values(sort_by, ascending=False, kind="stable").reset_index(drop=True)
     n = len(df)
     y = np.arange(n, dtype=float)
@@ -863,10 +989,15 @@ def plot_sensitivity(
         err = None
         if conf is not None and conf in df.columns:
             err = np.abs(df[conf].to_numpy(dtype=float))
-        container = ax.barh(y + offset, df[col].to_numpy(dtype=float), height=height * 0.92,
-                            xerr=err, color=colour, label=label,
-                            error_kw={"ecolor": "#333333", "capsize": 2.5, "elinewidth": 1.0})
-        container.set_label(label)
+        ax.barh(
+            y + offset,
+            df[col].to_numpy(dtype=float),
+            height=height * 0.92,
+            xerr=err,
+            color=colour,
+            label=label,
+            error_kw={"ecolor": "#333333", "capsize": 2.5, "elinewidth": 1.0},
+        )
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_yticks(y, df["parameter"])
     ax.set_ylim(n - 0.5, -0.5)
@@ -874,7 +1005,7 @@ def plot_sensitivity(
     ax.set_ylabel("parameter")
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
     ax.set_title(title or f"{method} sensitivity" + (f" of {output}" if output else ""))
     return fig
 
@@ -895,8 +1026,9 @@ def save(fig: Figure, path: str | Path) -> Path:
     ext = path.suffix.lower().lstrip(".")
     if ext not in _FORMATS:
         raise ValueError(f"unsupported figure format {path.suffix!r}: use .png, .svg or .pdf")
-    metadata: dict[str, Any] = {"svg": {"Date": None}, "pdf": {"CreationDate": None},
-                                "png": {}}[ext]
+    metadata: dict[str, Any] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[
+        ext
+    ]
     with mpl.rc_context(_RC), atomic_path(path) as tmp:
         fig.savefig(tmp, format=ext, dpi=150, metadata=metadata)
     return path

@@ -123,9 +123,11 @@ class HistoricalDistrust(Mechanism):
     """Distrust discounts ties, binding ones more; betrayals raise it, kept ties slowly lower it."""
 
     friendship_factor: Unit = 0.3
-    betrayal_learning: Unit = Field(0.2, description="Distrust added per tie level a partner cuts.")
+    betrayal_learning: Unit = Field(
+        0.05, description="Distrust added when a partner breaks an alliance one wanted to keep."
+    )
     trust_learning: Annotated[float, Field(ge=0.0, le=0.5, allow_inf_nan=False)] = Field(
-        0.005, description="Per-step relaxation of learned distrust while a tie is kept."
+        0.02, description="Per-step relaxation of learned distrust while a tie is kept."
     )
     memory: Unit = Field(
         0.8, description="Share of historical distrust that experience cannot erase."

@@ -24,3 +24,13 @@ for label, f in conds:
     print(f"{label:28s} " + " ".join(f"{k}={st[k]/R:.2f}" for k in STATUSES),
           "| F:", " ".join(f"{k}{v*100//R}" for k, v in part.most_common(6)),
           "| A:", " ".join(f"{k}{v*100//R}" for k, v in allies.most_common(3)), f"| sysA={nall/R:.1f}")
+# global alliance frequencies in baseline
+cnt = collections.Counter(); fcnt = collections.Counter()
+for r in range(R):
+    rec = simulate(w, sc, seed_for(sc.seed, r))
+    a, b = np.nonzero(np.triu(rec.final_ties == 2))
+    for x, y in zip(a, b): cnt[w.ids[x] + "-" + w.ids[y]] += 1
+    a, b = np.nonzero(np.triu(rec.final_ties == 1))
+    for x, y in zip(a, b): fcnt[w.ids[x] + "-" + w.ids[y]] += 1
+print("alliances:", " ".join(f"{k}:{v*100//R}" for k, v in cnt.most_common(14)))
+print("friendships:", " ".join(f"{k}:{v*100//R}" for k, v in fcnt.most_common(30)))
