@@ -40,10 +40,14 @@ __all__ = [
     "OKABE_ITO",
     "STATUSES",
     "STATUS_COLOURS",
+    "alignment_timeline",
     "camp_coordinate",
     "camp_layout",
     "camp_order",
     "condition_label",
+    "counterfactual_forest",
+    "partner_matrix",
+    "phase_diagram",
     "plot_counterfactuals",
     "plot_network",
     "plot_partners",
@@ -51,6 +55,9 @@ __all__ = [
     "plot_sensitivity",
     "plot_timeline",
     "save",
+    "sensitivity_bars",
+    "sensitivity_table",
+    "tie_network",
     "tie_shares",
 ]
 
@@ -486,7 +493,12 @@ def plot_network(
         lc.set_gid(level)
         ax.add_collection(lc)
 
-    size = 60 + 1400 * power / power.max() if n and power.max() > 0 else np.full(n, 200.0)
+    # Marker area grows with power, with a floor so the weakest state stays visible; the largest
+    # marker shrinks with N so that neighbours on the circle (2π/N apart) do not overlap.
+    unit_pt = 146.0  # points per data unit in the default figure
+    s_max = min(1400.0, (0.8 * 2 * np.pi * unit_pt / max(n, 1)) ** 2)
+    rel = power / power.max() if n and power.max() > 0 else np.ones(n)
+    size = s_max * (0.06 + 0.94 * rel)
     edge = ["#000000" if sid in focal else "#555555" for sid in ids]
     sc = ax.scatter(
         pos[:, 0],
@@ -501,7 +513,7 @@ def plot_network(
     fontsize = float(np.clip(220 / max(n, 1), 5, 9))
     for i, sid in enumerate(ids):
         x, y = pos[i]
-        r = 1.09 + 0.05 * math.sqrt(size[i] / 1460)
+        r = 1.05 + math.sqrt(size[i]) / 2 / unit_pt
         ha = "right" if x < -0.2 else "left" if x > 0.2 else "center"
         va = "top" if y < -0.2 else "bottom" if y > 0.2 else "center"
         ax.text(
@@ -936,10 +948,46 @@ def plot_phase(
 # ---------------------------------------------------------------------------------- sensitivity
 
 
+def sensitivity_table(indices: pd.DataFrame, state: str | None = None) -> pd.DataFrame:
+    """Indices in wide form (``parameter, S1, S1_conf, ST, ...``) from either layout.
+
+    Why two layouts: SALib results are naturally wide, while ``sim.analysis.sensitivity`` writes
+    long rows ``state, parameter, index, value, conf`` (one per index, all states together).
+    Second-order ``S2`` rows (pairs) are dropped: they are not a bar per parameter.
+    """
+    df = indices
+    if "state" in df.columns:
+        states = list(dict.fromkeys(map(str, df["state"])))
+        if state is None:
+            if len(states) != 1:
+                raise ValueError(f"indices hold several states {states}: pass state=")
+            state = states[0]
+        df = _filter(df, "sensitivity indices", state=state)
+    if {"index", "value"} <= set(df.columns):
+        df = df[df["index"].astype(str) != "S2"]
+        order = list(dict.fromkeys(map(str, df["parameter"])))
+        long = df.assign(parameter=df["parameter"].astype(str), index=df["index"].astype(str))
+        wide = long.pivot(index="parameter", columns="index", values="value")
+        if "conf" in long.columns:
+            conf = long.pivot(index="parameter", columns="index", values="conf")
+            wide = wide.join(conf.add_suffix("_conf"))
+        wide = wide.reindex(order)
+        wide.columns.name = None
+        out = wide.rename_axis("parameter").reset_index()
+        if "note" in long.columns:
+            notes = long["note"].dropna().astype(str).unique()
+            out.attrs["note"] = "; ".join(notes)
+        return out
+    if "parameter" not in df.columns:
+        df = df.rename_axis("parameter").reset_index()
+    return df.assign(parameter=df["parameter"].astype(str))
+
+
 @_styled
 def plot_sensitivity(
     indices: pd.DataFrame,
     *,
+    state: str | None = None,
     output: str | None = None,
     title: str | None = None,
     ax: Axes | None = None,
@@ -948,14 +996,13 @@ def plot_sensitivity(
 
     Why both indices side by side: S1 is a parameter's effect alone, ST includes its interactions,
     so a large gap flags interactions; for Morris, σ large against μ* flags non-linearity or
-    interaction. Input columns: ``parameter`` (or the index) and either ``S1, S1_conf, ST,
-    ST_conf`` or ``mu_star, mu_star_conf, sigma``. Negative S1 (sampling noise with too few runs)
-    is drawn as is, next to a zero line, rather than hidden.
+    interaction. Input: wide columns ``parameter`` (or the index) and either ``S1, S1_conf, ST,
+    ST_conf`` or ``mu_star, mu_star_conf, sigma``; or the long rows of
+    ``sim.analysis.sensitivity`` (``state`` picks one state). Negative S1 (sampling noise with too
+    few runs) is drawn as is, next to a zero line, rather than hidden; indices that are undefined
+    (a constant output) are reported in the axes instead of drawn as zeros.
     """
-    df = indices.copy()
-    if "parameter" not in df.columns:
-        df = df.rename_axis("parameter").reset_index()
-    df["parameter"] = df["parameter"].astype(str)
+    df = sensitivity_table(indices, state).copy()
     if {"S1", "ST"} <= set(df.columns):
         method = "Sobol"
         bars = [
@@ -974,6 +1021,7 @@ def plot_sensitivity(
             "indices need columns S1, S1_conf, ST, ST_conf or mu_star, "
             f"mu_star_conf, sigma; got {list(df.columns)}"
         )
+    note = df.attrs.get("note", "")
     df = df.sort_values(sort_by, ascending=False, kind="stable").reset_index(drop=True)
     n = len(df)
     y = np.arange(n, dtype=float)
@@ -1006,6 +1054,16 @@ def plot_sensitivity(
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
     ax.set_axisbelow(True)
     ax.legend(loc="best")
+    if df[sort_by].isna().all():
+        ax.text(
+            0.5,
+            0.5,
+            "indices undefined" + (f": {note}" if note else ""),
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color="#444444",
+        )
     ax.set_title(title or f"{method} sensitivity" + (f" of {output}" if output else ""))
     return fig
 
@@ -1032,3 +1090,26 @@ def save(fig: Figure, path: str | Path) -> Path:
     with mpl.rc_context(_RC), atomic_path(path) as tmp:
         fig.savefig(tmp, format=ext, dpi=150, metadata=metadata)
     return path
+
+
+# ------------------------------------------------------------------------- descriptive aliases
+
+
+def alignment_timeline(
+    states: pd.DataFrame,
+    state: str,
+    *,
+    condition: str = "baseline",
+    names: Mapping[str, str] | None = None,
+    **kwargs: Any,
+) -> Figure:
+    """:func:`plot_timeline` taking an id -> name mapping (as ``hedgesim run`` calls it)."""
+    name = kwargs.pop("name", None) or (names or {}).get(state)
+    return plot_timeline(states, state, condition=condition, name=name, **kwargs)
+
+
+tie_network = plot_network
+partner_matrix = plot_partners
+counterfactual_forest = plot_counterfactuals
+phase_diagram = plot_phase
+sensitivity_bars = plot_sensitivity

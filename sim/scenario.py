@@ -8,6 +8,7 @@ other, so an override can never smuggle in a value the file itself could not hol
 from __future__ import annotations
 
 import copy
+import math
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -124,16 +125,18 @@ def cross_check(sc: Scenario) -> list[tuple[tuple[PathPart, ...], str]]:
             bad.append((path, f"unknown state id {sid!r} (known: {', '.join(sorted(ids))})"))
 
     def dyads(field: str, table: dict[str, dict[str, Any]], lo: float, hi: float) -> None:
+        prefix = tuple(field.split("."))
         for a, row in table.items():
-            known((field, a), a)
+            known((*prefix, a), a)
             for b, v in row.items():
-                path = (field, a, b)
+                path = (*prefix, a, b)
                 known(path, b)
                 if a == b:
                     bad.append((path, "a state cannot have a relation with itself"))
                 if isinstance(v, (int, float)) and not (lo <= v <= hi):
                     bad.append((path, f"must be between {lo:g} and {hi:g}, got {v!r}"))
-                if field in SYMMETRIC_FIELDS and b in table and a in table[b] and a < b:
+                symmetric = field in SYMMETRIC_FIELDS or field.startswith("landscape")
+                if symmetric and b in table and a in table[b] and a < b:
                     if table[b][a] != v:
                         bad.append(
                             (path, f"symmetric field given both ways with different values "
@@ -191,6 +194,9 @@ def cross_check(sc: Scenario) -> list[tuple[tuple[PathPart, ...], str]]:
                 )
     for k, sid in enumerate(sc.focal):
         known(("focal", k), sid)
+    if sc.landscape.propensity and sc.landscape.csv:
+        bad.append((("landscape", "csv"), "give propensity or csv, not both"))
+    dyads("landscape.propensity", sc.landscape.propensity, -math.inf, math.inf)
     return bad
 
 

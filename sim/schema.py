@@ -189,6 +189,21 @@ class Params(Strict):
     record_every: Annotated[int, Field(ge=1)] = 1
 
 
+class LandscapeSpec(Strict):
+    """Inputs of the two-bloc limit (Axelrod & Bennett): sizes are the states' power.
+
+    Propensities are given on a declared scale and recentred: ``p = (x - center) / unit`` (a 1-5
+    survey scale is ``center: 3``). Give them by id pair, or as a CSV matrix with state ids as
+    header and index (path relative to the scenario file). With neither, they are derived from the
+    scenario: ``p = interests - rivalry - (distrust_ij + distrust_ji) / 2``.
+    """
+
+    propensity: Dyads = Field(default_factory=dict, description="Symmetric, on the scale below.")
+    csv: str | None = None
+    center: Annotated[float, Field(allow_inf_nan=False)] = 0.0
+    unit: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 1.0
+
+
 class Scenario(Strict):
     """A whole world: states, what they perceive of each other, pressures, events, parameters."""
 
@@ -211,6 +226,7 @@ class Scenario(Strict):
         default_factory=dict,
         description="Named groups of mechanisms to switch off together (for --ablate NAME).",
     )
+    landscape: LandscapeSpec = Field(default_factory=LandscapeSpec)
     focal: list[StateId] = Field(default_factory=list)
     replications: Annotated[int, Field(ge=1, le=1_000_000)] = 100
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0

@@ -31,8 +31,14 @@ import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -80,7 +86,7 @@ class SweepError(Exception):
     """A sweep that cannot start or go on (directory conflict, failed run, missing backend).
 
     ``code`` is the exit status the CLI uses: 2 for a usage problem the user must fix before
-    re-running, 1 for a failure during the runs.
+    re-running, 3 for a run that failed (as ``hedgesim run``), 1 for a worker that died.
     """
 
     def __init__(self, message: str, code: int = 1) -> None:
@@ -838,7 +844,7 @@ def execute(
             raise SweepError(
                 f"{why}\n{parts} chunks were written by this invocation; fix "
                 "the cause and re-run the same command to resume",
-                code=1,
+                code=3 if isinstance(exc, RunFailed) else 1,
             ) from None
         finally:
             bar.close()

@@ -5,7 +5,6 @@ triangle, an interval from the wrong row) is worse than no figure. Inputs are sm
 tables whose expected shares can be counted by eye.
 """
 
-# ruff: noqa: E402
 from __future__ import annotations
 
 import os

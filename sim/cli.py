@@ -1,0 +1,232 @@
+"""The command line: ``hedgesim run|schema|landscape|sweep|analyze|export|plot``.
+
+Every command turns a user's mistake (a bad file, a bad option) into one clear line and exit
+status 2; a numerical failure inside a run exits 3; nothing prints a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim import __version__
+from sim.errors import InputError
+
+EXIT_INPUT = 2
+EXIT_SIMULATION = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit status 2 (its default too)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError("must be between 0 and 2**63 - 1")
+    return value
+
+
+# -- run ------------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario's replications (and counterfactuals), write tables, figures and a summary."""
+    from tqdm import tqdm
+
+    from sim.output import prepare_out_dir, write_run
+    from sim.runner import Condition, default_workers, run_conditions
+    from sim.scenario import load_scenario, resolve_ablation, scenario_hash
+    from sim.summary import focal_outcomes, format_summary
+    from sim.world import compile_world
+
+    overrides = list(args.set or [])
+    if args.replications is not None:
+        overrides.append(f"replications={args.replications}")
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    if args.steps is not None:
+        overrides.append(f"params.steps={args.steps}")
+    sc = load_scenario(args.scenario, overrides)
+    conditions = [Condition("baseline")]
+    for spec in args.ablate or []:
+        conditions += [Condition(label, f) for label, f in resolve_ablation(sc, spec)]
+    seen: set[str] = set()
+    conditions = [c for c in conditions if not (c.label in seen or seen.add(c.label))]
+    world = compile_world(sc)
+    focal = world.focal or list(range(world.n))
+    record_every = args.record_every or sc.params.record_every
+    digest = scenario_hash(sc)
+    identity = hashlib.sha256(
+        json.dumps([digest, [(c.label, c.factors) for c in conditions], record_every]).encode()
+    ).hexdigest()[:16]
+    out = Path(args.out) if args.out else Path("results") / sc.name
+    prepare_out_dir(out, identity, args.force)
+    workers = args.workers or default_workers()
+    total = sc.replications * len(conditions)
+    quiet = args.quiet or not sys.stderr.isatty()
+    t0 = time.perf_counter()
+    with tqdm(total=total, disable=quiet, unit="run", desc=sc.name) as bar:
+        results = run_conditions(
+            sc,
+            conditions,
+            replications=sc.replications,
+            steps=sc.params.steps,
+            record_every=record_every,
+            workers=workers,
+            progress=bar.update,
+        )
+    elapsed = time.perf_counter() - t0
+    outcomes = {
+        c.label: focal_outcomes(world, c.label, results[c.label], focal) for c in conditions
+    }
+    rows = [o.row() for outs in outcomes.values() for o in outs]
+    meta = {
+        "identity": identity,
+        "scenario": sc.name,
+        "scenario_file": str(args.scenario),
+        "scenario_hash": digest,
+        "scenario_resolved": sc.model_dump(mode="json"),
+        "overrides": overrides,
+        "seed": sc.seed,
+        "replications": sc.replications,
+        "steps": sc.params.steps,
+        "record_every": record_every,
+        "seeding": "replication r uses numpy SeedSequence(seed, spawn_key=(r,))",
+        "conditions": [{"label": c.label, "switched_off": list(c.factors)} for c in conditions],
+        "workers": workers,
+        "elapsed_seconds": round(elapsed, 3),
+    }
+    header = (
+        f"Scenario {sc.name} ({digest}): {sc.replications} replications x {sc.params.steps} "
+        f"steps, seed {sc.seed}, {len(conditions)} condition(s), {workers} worker(s), "
+        f"{elapsed:.1f} s"
+    )
+    text = format_summary(
+        world, results, outcomes, {c.label: c.factors for c in conditions}, header
+    )
+    write_run(out, world, results, rows, meta, args.format)
+    from sim.atomic import write_text
+
+    write_text(out / "summary.txt", text + "\n")
+    figures = []
+    if not args.no_figures:
+        figures = _run_figures(out)
+    print(text)
+    print(f"\nWrote {out}/ (tables: system, states, ties as {args.format}; summary.csv; run.json"
+          + (f"; figures: {', '.join(figures)}" if figures else "") + ")")
+    return 0
+
+
+def _run_figures(out: Path) -> list[str]:
+    """The focal states' alignment timelines and the final tie network, as PNG."""
+    from sim import plots
+    from sim.results import load_run
+
+    res = load_run(out)
+    names = []
+    for sid in res.world.get("focal", []):
+        fig = plots.alignment_timeline(res.states, state=sid, condition="baseline",
+                                       names=dict(zip(res.world["ids"], res.world["names"],
+                                                      strict=True)))
+        path = out / "figures" / f"timeline_{sid}.png"
+        plots.save(fig, path)
+        names.append(str(path.relative_to(out)))
+    fig = plots.tie_network(res.ties, res.world, condition="baseline")
+    path = out / "figures" / "network.png"
+    plots.save(fig, path)
+    names.append(str(path.relative_to(out)))
+    if res.summary["condition"].nunique() > 1:
+        for sid in res.world.get("focal", []):
+            fig = plots.counterfactual_forest(res.summary, state=sid)
+            path = out / "figures" / f"counterfactuals_{sid}.png"
+            plots.save(fig, path)
+            names.append(str(path.relative_to(out)))
+    return names
+
+
+# -- schema ---------------------------------------------------------------------------------------
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print the scenario JSON Schema (editors use it to complete and check scenario files)."""
+    from sim.schema import Scenario
+
+    print(json.dumps(Scenario.model_json_schema(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="hedgesim", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"hedgesim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("run", help="run a scenario's replications and counterfactuals")
+    r.add_argument("scenario", help="scenario YAML file")
+    r.add_argument("--replications", "-r", type=positive_int, help="override replications")
+    r.add_argument("--seed", type=seed_int, help="override the root seed")
+    r.add_argument("--steps", type=positive_int, help="override params.steps")
+    r.add_argument("--out", "-o", help="output directory (default results/<scenario name>)")
+    r.add_argument("--set", action="append", metavar="PATH=VALUE",
+                   help="override a scenario value, e.g. distrust.IRN.RUS=0.2 (repeatable)")
+    r.add_argument("--ablate", action="append", metavar="F[,F|+F]",
+                   help="switch factors off: a,b one at a time; a+b together; a scenario "
+                        "counterfactual name; or 'all' (repeatable)")
+    r.add_argument("--workers", "-j", type=positive_int, help="processes (default: cores)")
+    r.add_argument("--record-every", type=positive_int, help="record every K steps")
+    r.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    r.add_argument("--force", action="store_true", help="replace an existing output directory")
+    r.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("schema", help="print the scenario JSON Schema")
+    s.set_defaults(func=cmd_schema)
+
+    for module in ("sim.cli_landscape", "sim.cli_sweep", "sim.cli_plot"):
+        __import__(module)
+        sys.modules[module].add_commands(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``hedgesim`` and ``python -m sim``."""
+    from sim.model import SimulationError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    except SimulationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SIMULATION
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Turning run records into the tidy tables of docs/DATA.md and writing them safely.
+
+Why a guard on the output directory: a user who points two different scenarios at the same
+``--out`` must not lose the first one's results silently; an identical re-run may overwrite (it
+writes the same numbers), anything else needs ``--force``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import json
+import platform
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sim import __version__
+from sim.atomic import write_json, write_table
+from sim.errors import InputError
+from sim.metrics import STATUSES, SYSTEM_COLUMNS
+from sim.recording import RunRecord
+from sim.world import LEVELS, World
+
+MARKER = "run.json"
+
+
+def versions() -> dict[str, str]:
+    """Versions of the packages that decide results (recorded with every output)."""
+    out = {"hedgesim": __version__, "python": platform.python_version()}
+    for pkg in ("mesa", "numpy", "scipy", "pydantic", "pyarrow", "pandas"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:  # pragma: no cover - dependency missing
+            out[pkg] = "missing"
+    return out
+
+
+def prepare_out_dir(out: Path, identity: str, force: bool, kind: str = "run") -> None:
+    """Create ``out`` or check it may be reused; refuse to clobber someone else's results."""
+    if out.exists() and not out.is_dir():
+        raise InputError.single(str(out), "exists and is not a directory")
+    if out.exists() and any(out.iterdir()):
+        marker = out / MARKER
+        same = False
+        if marker.is_file():
+            try:
+                same = json.loads(marker.read_text()).get("identity") == identity
+            except (OSError, ValueError):
+                same = False
+        if not same and not force:
+            what = "a different scenario or settings" if marker.exists() else "other files"
+            raise InputError.single(
+                str(out),
+                f"output directory holds {what}; choose another --out or pass --force to "
+                f"replace it",
+            )
+        if force and not same:
+            for child in out.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError.single(str(out), f"cannot write here: {exc.strerror or exc}") from None
+
+
+def _dict(values: Sequence[str], codes: np.ndarray) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(list(values)))
+
+
+def tables(
+    world: World, results: Mapping[str, Sequence[RunRecord]]
+) -> dict[str, pa.Table]:
+    """System, states and final-ties tables for every condition and replication."""
+    labels = list(results)
+    sys_parts, st_parts, tie_parts = [], [], []
+    n = world.n
+    iu = np.triu_indices(n, 1)
+    for c, label in enumerate(labels):
+        for rep, rec in enumerate(results[label]):
+            t = len(rec.steps)
+            sys_parts.append((c, rep, rec.steps, rec.system))
+            st_parts.append((c, rep, rec))
+            lv = rec.final_ties[iu]
+            keep = lv > 0
+            tie_parts.append((c, rep, iu[0][keep], iu[1][keep], lv[keep]))
+            del t
+    cond_names = labels
+
+    def cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+    # system
+    sys_cols: dict[str, Any] = {
+        "condition": _dict(cond_names, cat([np.full(len(s), c) for c, _, s, _ in sys_parts],
+                                           np.int32)),
+        "replication": cat([np.full(len(s), r) for _, r, s, _ in sys_parts], np.int32),
+        "step": cat([s for _, _, s, _ in sys_parts], np.int32),
+    }
+    sysm = np.concatenate([m for *_, m in sys_parts]) if sys_parts else np.zeros((0, 9))
+    for k, name in enumerate(SYSTEM_COLUMNS):
+        is_share = name.startswith("share")
+        sys_cols[name] = sysm[:, k] if is_share else sysm[:, k].astype(np.int32)
+    # states
+    cond, rep_, step, state, status, n_all, n_fr, hedge = ([] for _ in range(8))
+    for c, r, rec in st_parts:
+        t = len(rec.steps)
+        cond.append(np.full(t * n, c))
+        rep_.append(np.full(t * n, r))
+        step.append(np.repeat(rec.steps, n))
+        state.append(np.tile(np.arange(n), t))
+        status.append(rec.status.ravel())
+        n_all.append(rec.n_alliances.ravel())
+        n_fr.append(rec.n_friendships.ravel())
+        hedge.append(rec.hedging.ravel())
+    st_cols = {
+        "condition": _dict(cond_names, cat(cond, np.int32)),
+        "replication": cat(rep_, np.int32),
+        "step": cat(step, np.int32),
+        "state": _dict(world.ids, cat(state, np.int32)),
+        "status": _dict(STATUSES, cat(status, np.int32)),
+        "n_alliances": cat(n_all, np.int16),
+        "n_friendships": cat(n_fr, np.int16),
+        "hedging_index": cat(hedge, np.float32),
+    }
+    tie_cols = {
+        "condition": _dict(cond_names, cat([np.full(len(a), c) for c, _, a, _, _ in tie_parts],
+                                           np.int32)),
+        "replication": cat([np.full(len(a), r) for _, r, a, _, _ in tie_parts], np.int32),
+        "a": _dict(world.ids, cat([a for _, _, a, _, _ in tie_parts], np.int32)),
+        "b": _dict(world.ids, cat([b for _, _, _, b, _ in tie_parts], np.int32)),
+        "level": _dict(LEVELS, cat([v for *_, v in tie_parts], np.int32)),
+    }
+    return {
+        "system": pa.table(sys_cols),
+        "states": pa.table(st_cols),
+        "ties": pa.table(tie_cols),
+    }
+
+
+def world_info(world: World) -> dict[str, Any]:
+    """What plots need to draw the world: ids, names, power, rivalry, focal states."""
+    return {
+        "ids": world.ids,
+        "names": world.names,
+        "power": world.power.tolist(),
+        "rivalry": world.dyads["rivalry"].round(6).tolist(),
+        "focal": [world.ids[i] for i in world.focal],
+    }
+
+
+def write_run(
+    out: Path,
+    world: World,
+    results: Mapping[str, Sequence[RunRecord]],
+    summary_rows: list[dict[str, Any]],
+    meta: dict[str, Any],
+    fmt: str,
+) -> dict[str, Path]:
+    """Write every table, the summary and, last, run.json (its presence marks completion)."""
+    paths = {}
+    for name, table in tables(world, results).items():
+        paths[name] = write_table(out / name, table, fmt)
+    paths["summary"] = write_table(out / "summary", pa.Table.from_pylist(summary_rows), "csv")
+    meta = {**meta, "versions": versions(), "world": world_info(world), "format": fmt,
+            "argv": sys.argv}
+    write_json(out / MARKER, meta)
+    paths["run"] = out / MARKER
+    return paths
