@@ -774,6 +774,14 @@ def plot_counterfactuals(
 # ------------------------------------------------------------------------ sweep phase diagram
 
 
+def _fmt(value: Any) -> str:
+    """A parameter value for a label: floats to 4 significant digits (Morris/Sobol levels are
+    thirds and the like, and 0.33333333333333337 helps no reader)."""
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.4g}"
+    return str(value)
+
+
 @dataclass(frozen=True)
 class _PhaseAxis:
     """A swept parameter mapped to cells: a key per run, cell centres and edges."""
@@ -809,11 +817,11 @@ def _phase_axis(values: pd.Series, max_levels: int, bins: int) -> _PhaseAxis:
         )
     if len(uniq) == 1:
         half = 0.5 * abs(uniq[0]) if uniq[0] else 0.5
-        return _PhaseAxis(v, uniq, np.array([uniq[0] - half, uniq[0] + half]), [f"{uniq[0]:g}"])
+        return _PhaseAxis(v, uniq, np.array([uniq[0] - half, uniq[0] + half]), [_fmt(uniq[0])])
     mids = (uniq[:-1] + uniq[1:]) / 2
     edges = np.concatenate([[2 * uniq[0] - mids[0]], mids, [2 * uniq[-1] - mids[-1]]])
     # A grid's own values as ticks (a reader wants the design points, not round numbers).
-    ticks = [f"{u:g}" for u in uniq] if len(uniq) <= 12 else None
+    ticks = [_fmt(u) for u in uniq] if len(uniq) <= 12 else None
     return _PhaseAxis(v, uniq, edges, ticks)
 
 
@@ -925,7 +933,7 @@ def plot_phase(
         if ax_y.ticklabels is not None:
             panel.set_yticks(cy, ax_y.ticklabels)
         if fval is not None:
-            panel.set_title(f"{facet} = {fval}")
+            panel.set_title(f"{facet} = {_fmt(fval)}")
     assert mesh is not None
     cb = fig.colorbar(mesh, ax=axes[: len(facets)], shrink=0.85, format=PercentFormatter(1.0))
     cb.set_label(f"share of replications {metric.replace('_', '-')} (black line: 50%)")
@@ -1027,8 +1035,9 @@ def plot_sensitivity(
     y = np.arange(n, dtype=float)
     height = 0.8 / len(bars)
 
+    own = ax is None
     if ax is None:
-        fig = _new_figure(6.5, 1.5 + 0.42 * n * max(1, len(bars) * 0.6))
+        fig = _new_figure(6.5, 1.8 + 0.42 * n * max(1, len(bars) * 0.6))
         ax = fig.subplots()
     else:
         fig = _root(ax)
@@ -1053,7 +1062,10 @@ def plot_sensitivity(
     ax.set_ylabel("parameter")
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.legend(loc="best")
+    if own:
+        fig.legend(loc="outside lower center", ncols=len(bars))
+    else:
+        ax.legend(loc="best")
     if df[sort_by].isna().all():
         ax.text(
             0.5,

@@ -8,6 +8,7 @@ numbers), so a counterfactual differs from the baseline by the factor switched o
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -89,6 +90,17 @@ def chunks(n: int, size: int) -> Iterator[tuple[int, ...]]:
         yield tuple(range(start, min(n, start + size)))
 
 
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool that is safe in threaded parents (forkserver, with the model preloaded).
+
+    Plain fork can deadlock when the parent already runs threads (pyarrow, dask); forkserver
+    forks workers from a clean server process that has imported the model once.
+    """
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["sim.runner"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
@@ -127,7 +139,7 @@ def run_conditions(
             take(run_task(t))
     else:
         own = executor is None
-        ex = executor or ProcessPoolExecutor(max_workers=workers)
+        ex = executor or process_pool(workers)
         try:
             for res in ex.map(run_task, tasks):
                 take(res)

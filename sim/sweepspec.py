@@ -674,6 +674,13 @@ def _describe(problem: Problem, param: tuple[PathPart, ...]) -> str:
     return f"{dotted(problem.path)}: {problem.message}"
 
 
+def _path_problem(q: Problem) -> bool:
+    """Does this problem say the *path* is wrong (whatever the value)?"""
+    return q.message == "unknown field" or any(
+        s in q.message for s in ("no item", "no such list", "not a mapping or list")
+    )
+
+
 def _check_parameter(spec: SweepSpec, res: _Resolver, p: Parameter) -> list[Problem]:
     """Apply each value of one parameter alone to the base scenario and validate.
 
@@ -688,22 +695,22 @@ def _check_parameter(spec: SweepSpec, res: _Resolver, p: Parameter) -> list[Prob
         probes = [((*at, "bounds", 0), lo), ((*at, "bounds", 1), hi)]
     else:
         probes = [(at, v) for v in p.values or ()]
-    failed: list[tuple[tuple[PathPart, ...], Any, list[str]]] = []
+    failed: list[tuple[tuple[PathPart, ...], Any, list[str], list[Problem]]] = []
     for where, value in probes:
         out = res.check([(p.parts, value)])
         if isinstance(out, list):
-            failed.append((where, value, [_describe(q, p.parts) for q in out]))
+            failed.append((where, value, [_describe(q, p.parts) for q in out], out))
     if not failed:
         return []
-    if len(failed) == len(probes) and len(probes) > 1 and all(
-        f[2] == failed[0][2] for f in failed
+    if any(_path_problem(q) for q in failed[0][3]) or (
+        len(failed) == len(probes) > 1 and all(f[2] == failed[0][2] for f in failed)
     ):
         return [spec.problem(at, m, key=True) for m in failed[0][2]]
     if p.kind in ("range", "linspace"):
-        where, value, msgs = failed[0]
+        where, value, msgs, _ = failed[0]
         more = f" (and {len(failed) - 1} more values)" if len(failed) > 1 else ""
         return [spec.problem(at, f"value {value!r}{more}: {m}", key=True) for m in msgs]
-    return [spec.problem(where, m) for where, _, msgs in failed for m in msgs]
+    return [spec.problem(where, m) for where, _, msgs, _ in failed for m in msgs]
 
 
 def build_design(spec: SweepSpec) -> Design:

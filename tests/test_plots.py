@@ -535,13 +535,14 @@ def fake_load_run(path: Path) -> SimpleNamespace:
 
 def write_sweep_dir(path: Path) -> Path:
     (path / "runs").mkdir(parents=True)
-    (path / "manifest.json").write_text(json.dumps({"design": "grid"}))
+    (path / "manifest.json").write_text(json.dumps({"design": {"sampler": "grid"}}))
     make_runs().to_parquet(path / "runs" / "part-00000.parquet")
-    SOBOL.to_csv(path / "sobol_E.non_aligned.csv", index=False)
+    SOBOL.to_csv(path / "sobol.csv", index=False)
     return path
 
 
 def fake_load_sweep(path: Path) -> dict[str, Any]:
+    """Stands in for sim.sweep.load_sweep: a mapping with ``runs`` and ``manifest``."""
     runs = pd.concat(pd.read_parquet(p) for p in sorted((path / "runs").glob("part-*.parquet")))
     return {"runs": runs, "manifest": json.loads((path / "manifest.json").read_text())}
 
@@ -563,12 +564,8 @@ def test_cli_run_dir_draws_every_supported_figure(tmp_path: Path, fake_loaders: 
     run = write_run_dir(tmp_path / "run")
     assert run_cli([str(run)]) == 0
     made = sorted(p.name for p in (run / "figures").iterdir())
-    assert made == [
-        "counterfactual_E.png",
-        "network_baseline.png",
-        "partners_baseline.png",
-        "timeline_E_baseline.png",  # the focal state only
-    ]
+    # The names `hedgesim run` uses for its own figures, so re-plotting replaces them.
+    assert made == ["counterfactuals_E.png", "network.png", "partners.png", "timeline_E.png"]
     assert all((run / "figures" / m).read_bytes().startswith(b"\x89PNG") for m in made)
 
 
@@ -577,30 +574,20 @@ def test_cli_run_dir_single_kind_and_errors(tmp_path: Path, fake_loaders: None) 
     out = tmp_path / "net.svg"
     assert run_cli([str(run), "--kind", "network", "--out", str(out), "--replication", "0"]) == 0
     assert out.read_bytes().startswith(b"<?xml")
-    assert (
-        run_cli(
-            [
-                str(run),
-                "--kind",
-                "timeline",
-                "--state",
-                "A",
-                "--out",
-                str(tmp_path / "d"),
-                "--format",
-                "pdf",
-            ]
-        )
-        == 0
-    )
-    assert [p.name for p in (tmp_path / "d").iterdir()] == ["timeline_A_baseline.pdf"]
+    argv = [str(run), "--kind", "timeline", "--state", "E", "--condition", "x"]  # i.e. "-x"
+    assert run_cli([*argv, "--out", str(tmp_path / "d"), "--format", "pdf"]) == 0
+    assert [p.name for p in (tmp_path / "d").iterdir()] == ["timeline_E_without-x.pdf"]
     with pytest.raises(InputError, match="sweep directory"):
         run_cli([str(run), "--kind", "phase"])
     with pytest.raises(InputError, match="names one file"):
         run_cli([str(run), "--out", str(tmp_path / "all.png")])
     with pytest.raises(InputError, match="not among"):
         run_cli([str(run), "--kind", "timeline", "--state", "Q"])
-    with pytest.raises(InputError, match="not a run directory"):
+    with pytest.raises(InputError, match="no rows with state = 'A'"):  # A absent under -x
+        run_cli([str(run), "--kind", "timeline", "--state", "A", "--condition", "x"])
+    with pytest.raises(InputError, match="not in this run"):
+        run_cli([str(run), "--kind", "timeline", "--condition=-nope"])
+    with pytest.raises(InputError, match="neither a run"):
         run_cli([str(tmp_path)])
     assert cli_plot.main(["plot", str(tmp_path)]) == 2
 
@@ -609,27 +596,107 @@ def test_cli_sweep_dir(tmp_path: Path, fake_loaders: None) -> None:
     sweep = write_sweep_dir(tmp_path / "sweep")
     runs = make_runs()
     assert cli_plot.swept_parameters(runs) == ["params.w", "params.t", "mechanisms.m.level"]
+    manifest = {"design": {"columns": ["params.t", "params.w"]}}
+    assert cli_plot.swept_parameters(runs, manifest) == ["params.t", "params.w"]
     assert cli_plot.focal_states(runs) == ["E"]
-    assert run_cli([str(sweep)]) == 0
-    made = sorted(p.name for p in (sweep / "figures").iterdir())
-    assert made == ["phase_E.png", "sensitivity.png"]
+    assert run_cli([str(sweep)]) == 0  # a grid design: no sensitivity indices to draw
+    assert sorted(p.name for p in (sweep / "figures").iterdir()) == ["phase_E.png"]
+    argv = [str(sweep), "--kind", "sensitivity", "--indices", str(sweep / "sobol.csv")]
+    assert run_cli([*argv, "--out", str(tmp_path / "s.pdf")]) == 0
+    assert (tmp_path / "s.pdf").read_bytes().startswith(b"%PDF")
+    with pytest.raises(InputError, match="not Sobol/Morris"):
+        run_cli([str(sweep), "--kind", "sensitivity"])
     with pytest.raises(InputError, match="run directory"):
         run_cli([str(sweep), "--kind", "network"])
     with pytest.raises(InputError, match="not a swept parameter"):
         run_cli([str(sweep), "--kind", "phase", "--x", "params.nope"])
 
 
-def test_cli_with_real_loaders(tmp_path: Path) -> None:
-    """End to end through sim.results / sim.sweep once they exist (written concurrently)."""
+def test_cli_run_dir_through_sim_results(tmp_path: Path) -> None:
+    """sim.results.load_run (categorical columns) feeds the same figures."""
     results = pytest.importorskip("sim.results")
     if not hasattr(results, "load_run"):
         pytest.skip("sim.results.load_run not written yet")
     run = write_run_dir(tmp_path / "run")
-    assert run_cli([str(run), "--kind", "partners"]) == 0
-    assert (run / "figures" / "partners_baseline.png").is_file()
+    paths = cli_plot.draw(run, cli_plot.Options(kind="partners"))
+    assert [p.name for p in paths] == ["partners.png"]
+    assert paths[0].read_bytes().startswith(b"\x89PNG")
+
+
+TINY_SCENARIO = """
+name: tiny
+states:
+  A: {name: Power A, power: 0.30}
+  B: {name: Power B, power: 0.25}
+  S: {name: Small state, power: 0.04}
+rivalry:
+  A: {B: 0.8}
+params:
+  steps: 10
+focal: [S]
+"""
+
+TINY_MORRIS = """
+scenario: scenario.yaml
+name: tiny morris
+sampler: morris
+n: 4
+levels: 4
+replications: 2
+parameters:
+  mechanisms.expanding_options.weight: {bounds: [0.0, 1.0]}
+  params.temperature: {bounds: [0.05, 0.3]}
+"""
+
+
+def test_cli_real_sweep_phase_and_sensitivity(tmp_path: Path) -> None:
+    """End to end: a real (tiny) Morris sweep, its manifest, and the analysis helper's indices."""
     sweep_mod = pytest.importorskip("sim.sweep")
-    if not hasattr(sweep_mod, "load_sweep"):
-        pytest.skip("sim.sweep.load_sweep not written yet")
-    sweep = write_sweep_dir(tmp_path / "sweep")
-    assert run_cli([str(sweep), "--kind", "phase"]) == 0
-    assert (sweep / "figures" / "phase_E.png").is_file()
+    pytest.importorskip("sim.analysis")
+    (tmp_path / "scenario.yaml").write_text(TINY_SCENARIO)
+    (tmp_path / "sweep.yaml").write_text(TINY_MORRIS)
+    sweep_mod.run_sweep(tmp_path / "sweep.yaml", tmp_path / "out", workers=1, progress=False)
+    paths = cli_plot.draw(tmp_path / "out", out=tmp_path / "figs")
+    assert sorted(p.name for p in paths) == ["phase_S.png", "sensitivity_S.png"]
+
+
+# ------------------------------------------------------------------- other layouts and aliases
+
+
+def test_sensitivity_long_layout_of_the_analysis_helper() -> None:
+    """sim.analysis.sensitivity writes long rows (state, parameter, index, value, conf, note)."""
+    rows = []
+    for state, scale in (("E", 1.0), ("A", 0.5)):
+        for _, r in SOBOL.iterrows():
+            for ix in ("S1", "ST"):
+                rows.append((state, r["parameter"], ix, scale * r[ix], r[f"{ix}_conf"], None))
+        rows.append((state, "p.low × p.mid", "S2", 0.01, 0.01, None))
+    long = pd.DataFrame(rows, columns=["state", "parameter", "index", "value", "conf", "note"])
+    wide = plots.sensitivity_table(long, "E")
+    assert list(wide["parameter"]) == ["p.low", "p.high", "p.mid"]  # S2 pair dropped
+    assert np.allclose(wide["ST_conf"], SOBOL["ST_conf"])
+    fig = plots.plot_sensitivity(long, state="A")
+    bars = [c for c in fig.axes[0].containers if isinstance(c, BarContainer)]
+    assert np.allclose([p.get_width() for p in bars[1].patches], [0.25, 0.225, 0.05])
+    with pytest.raises(ValueError, match="several states"):
+        plots.plot_sensitivity(long)
+    note = "share constant (1) across the design"
+    constant = pd.DataFrame(
+        [("E", p, ix, np.nan, np.nan, note) for p in ("a", "b") for ix in ("S1", "ST")],
+        columns=long.columns,
+    )
+    fig = plots.plot_sensitivity(constant)
+    assert any("undefined" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_descriptive_aliases_match_the_run_command() -> None:
+    """`hedgesim run` calls alignment_timeline / tie_network / counterfactual_forest."""
+    fig = plots.alignment_timeline(
+        make_states(), state="E", names=dict(zip(IDS, NAMES, strict=True))
+    )
+    assert fig.axes[0].get_title().startswith("Echo:")
+    assert plots.tie_network is plots.plot_network
+    assert plots.counterfactual_forest is plots.plot_counterfactuals
+    assert plots.partner_matrix is plots.plot_partners
+    assert plots.phase_diagram is plots.plot_phase
+    assert plots.sensitivity_bars is plots.plot_sensitivity

@@ -7,7 +7,8 @@ from sim.model import AlignmentModel
 from sim.runner import seed_for
 
 sid = sys.argv[1]; factors = tuple(a for a in sys.argv[2:] if "=" not in a); sets=[a for a in sys.argv[2:] if "=" in a]
-sc = ablate(load_scenario("scenarios/iran_2021.yaml", sets), factors)
+import os
+sc = ablate(load_scenario(os.environ.get("SCEN", "scenarios/iran_2021.yaml"), sets), factors)
 w = compile_world(sc)
 m = AlignmentModel(w, sc.mechanisms, sc.params, rng=seed_for(sc.seed, 0))
 m.run_for(sc.params.steps)

@@ -1,0 +1,152 @@
+"""Scenario files: every kind of mistake is reported with its line, column and field path."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sim.errors import InputError, dotted
+from sim.scenario import load_scenario, loads_scenario, resolve_ablation
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOOD = """\
+name: t
+states:
+  A: {name: Alpha, power: 0.3}
+  B: {name: Beta, power: 0.2}
+  C: {name: Gamma, power: 0.1}
+rivalry:
+  A: {B: 0.8}
+focal: [C]
+"""
+
+
+def problems(text: str, overrides=()):
+    path = Path(pytest.tmp) / "s.yaml"  # type: ignore[attr-defined]
+    path.write_text(textwrap.dedent(text))
+    with pytest.raises(InputError) as exc:
+        load_scenario(path, list(overrides))
+    return exc.value.problems, str(path)
+
+
+def problem(text: str, overrides=()):
+    found, src = problems(text, overrides)
+    return found[0], src
+
+
+@pytest.fixture(autouse=True)
+def _tmp(tmp_path):
+    pytest.tmp = str(tmp_path)  # type: ignore[attr-defined]
+
+
+def test_shipped_scenarios_load():
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        sc = load_scenario(path)
+        assert sc.states and sc.name
+
+
+def test_every_shipped_parameter_line_has_a_comment():
+    """Readable scenarios: each number in a shipped scenario says what fact it encodes."""
+    import re
+
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        lines = path.read_text().splitlines()
+        in_block = False
+        for k, line in enumerate(lines, 1):
+            if line.startswith("description:"):
+                in_block = True
+                continue
+            if in_block and line.startswith("  "):
+                continue
+            in_block = False
+            code = line.split("#", 1)[0]
+            if re.search(r":\s*-?\d", code) or re.search(r"\{[^}]*\d", code):
+                assert "#" in line, f"{path.name}:{k} has a number without a comment: {line!r}"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "path", "needle"),
+    [
+        (GOOD.replace("power: 0.2", "powr: 0.2"), 4, "states.B.powr", "unknown field"),
+        (GOOD.replace("power: 0.2", "power: high"), 4, "states.B.power", "valid number"),
+        (GOOD.replace("power: 0.2", "power: 1.5"), 4, "states.B.power", "less than or equal"),
+        (GOOD.replace("{B: 0.8}", "{B: 1.8}"), 7, "rivalry.A.B", "between 0 and 1"),
+        (GOOD.replace("{B: 0.8}", "{Z: 0.8}"), 7, "rivalry.A.Z", "unknown state id 'Z'"),
+        (GOOD.replace("{B: 0.8}", "{A: 0.8}"), 7, "rivalry.A.A", "itself"),
+        (GOOD.replace("focal: [C]", "focal: [Q]"), 8, "focal.0", "unknown state id 'Q'"),
+        (GOOD.replace("  C: {name: Gamma, power: 0.1}", "  B: {name: Gamma, power: 0.1}"), 5,
+         "<root>", "duplicate key 'B'"),
+        (GOOD.replace("  B: {name: Beta, power: 0.2}\n", "  B: {name: Beta}\n"), 4,
+         "states.B.power", "required"),
+        (GOOD + "params: {temperature: 0}\n", 9, "params.temperature", "greater than 0"),
+        (GOOD + "params: {temperature: .nan}\n", 9, "params.temperature", "finite"),
+        (GOOD + "sanctions:\n  - {name: s, senders: [A], targets: [A], level: 0.5}\n", 10,
+         "sanctions.0", "both send and receive"),
+        (GOOD + "sanctions:\n  - {name: s, senders: [A], targets: [C], level: 0.5, start: 5, "
+                "end: 3}\n", 10, "sanctions.0.end", "after start"),
+        (GOOD + "interests:\n  A: {B: 0.5}\n  B: {A: -0.5}\n", 10, "interests.A.B",
+         "both ways"),
+        (GOOD + "ties:\n  A: {B: married}\n", 10, "ties.A.B", "friendship"),
+        (GOOD + "x: !!python/object:os.system {}\n", 9, "<root>", "not allowed"),
+    ],
+)
+def test_schema_errors_name_line_and_path(text, line, path, needle):
+    found, src = problems(text)
+    matching = [p for p in found if dotted(p.path) == path]
+    assert matching, [str(p) for p in found]
+    p = matching[0]
+    assert p.source == src
+    assert p.line == line, str(p)
+    assert needle in p.message, str(p)
+    assert str(p).startswith(f"{src}:{line}:")
+
+
+def test_all_problems_are_reported_at_once():
+    text = GOOD.replace("power: 0.2", "power: 2").replace("{B: 0.8}", "{B: 0.8, Q: 0.1}")
+    path = Path(pytest.tmp) / "s.yaml"  # type: ignore[attr-defined]
+    path.write_text(text)
+    with pytest.raises(InputError) as exc:
+        load_scenario(path)
+    assert len(exc.value.problems) >= 1
+    # schema errors come first; cross-field errors appear once the schema passes
+    assert "states.B.power" in str(exc.value)
+
+
+def test_empty_and_non_mapping_documents():
+    for text, needle in [("", "empty"), ("- 1\n- 2\n", "mapping"), ("\x00\x01", "binary")]:
+        p, _ = problem(text)
+        assert needle in p.message
+
+
+def test_override_paths_and_values():
+    path = Path(pytest.tmp) / "s.yaml"  # type: ignore[attr-defined]
+    path.write_text(GOOD)
+    sc = load_scenario(path, ["distrust.C.A=0.4", "states.A.preferences.autonomy=2",
+                              "params.temperature=0.3"])
+    assert sc.distrust["C"]["A"] == 0.4 and sc.states["A"].preferences.autonomy == 2
+    with pytest.raises(InputError) as exc:
+        load_scenario(path, ["params.temprature=0.3"])
+    assert exc.value.problems[0].source == "--set"
+    assert "params.temprature" in str(exc.value) and "unknown field" in str(exc.value)
+    with pytest.raises(InputError, match="PATH=VALUE"):
+        load_scenario(path, ["params.temperature"])
+    with pytest.raises(InputError, match="no item 3"):
+        load_scenario(path, ["focal.3=A"])
+
+
+def test_ablation_specs():
+    sc = loads_scenario(GOOD + "counterfactuals:\n  pair: [partner_hedging, historical_distrust]\n")
+    assert resolve_ablation(sc, "partner_hedging,historical_distrust") == [
+        ("-partner_hedging", ("partner_hedging",)),
+        ("-historical_distrust", ("historical_distrust",)),
+    ]
+    assert resolve_ablation(sc, "partner_hedging+expanding_options") == [
+        ("-partner_hedging+expanding_options", ("partner_hedging", "expanding_options"))
+    ]
+    assert resolve_ablation(sc, "pair") == [("-pair", ("partner_hedging", "historical_distrust"))]
+    assert len(resolve_ablation(sc, "all")) == 8
+    with pytest.raises(InputError, match="unknown factor 'nope'"):
+        resolve_ablation(sc, "nope")
