@@ -138,30 +138,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_figures(out: Path) -> list[str]:
-    """The focal states' alignment timelines and the final tie network, as PNG."""
-    from sim import plots
-    from sim.results import load_run
+    """Every figure the run supports (the same as ``hedgesim plot DIR``), as PNG."""
+    from sim.cli_plot import draw
 
-    res = load_run(out)
-    names = []
-    for sid in res.world.get("focal", []):
-        fig = plots.alignment_timeline(res.states, state=sid, condition="baseline",
-                                       names=dict(zip(res.world["ids"], res.world["names"],
-                                                      strict=True)))
-        path = out / "figures" / f"timeline_{sid}.png"
-        plots.save(fig, path)
-        names.append(str(path.relative_to(out)))
-    fig = plots.tie_network(res.ties, res.world, condition="baseline")
-    path = out / "figures" / "network.png"
-    plots.save(fig, path)
-    names.append(str(path.relative_to(out)))
-    if res.summary["condition"].nunique() > 1:
-        for sid in res.world.get("focal", []):
-            fig = plots.counterfactual_forest(res.summary, state=sid)
-            path = out / "figures" / f"counterfactuals_{sid}.png"
-            plots.save(fig, path)
-            names.append(str(path.relative_to(out)))
-    return names
+    return [str(Path(p).relative_to(out)) for p in draw(out)]
 
 
 # -- schema ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -91,13 +92,16 @@ def chunks(n: int, size: int) -> Iterator[tuple[int, ...]]:
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool that is safe in threaded parents (forkserver, with the model preloaded).
+    """A process pool: fork when the parent is single-threaded, forkserver otherwise.
 
-    Plain fork can deadlock when the parent already runs threads (pyarrow, dask); forkserver
-    forks workers from a clean server process that has imported the model once.
+    Fork is fastest and works from any script or notebook, but can deadlock once the parent runs
+    threads (pyarrow, dask); then forkserver forks workers from a clean server process that has
+    imported the model once (scripts need the usual ``if __name__ == "__main__"`` guard then).
     """
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["sim.runner"])
+    method = "fork" if threading.active_count() == 1 and hasattr(os, "fork") else "forkserver"
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["sim.runner"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
