@@ -318,7 +318,8 @@ class DecisionRule:
         (``F = U_1 - U_0``, ``A = U_2 - U_0``), sampled with one uniform draw per pair.
         """
         inv_t = 1.0 / self.p.temperature
-        e1 = np.exp(np.minimum(F * inv_t, 700.0))
+        # with friendship switched off the choice is between no tie and an alliance
+        e1 = np.exp(np.minimum(F * inv_t, 700.0)) if self.p.friendship else np.zeros_like(F)
         e2 = np.exp(np.minimum(A * inv_t, 700.0))
         c1 = 1.0 + e1
         u = rng.random((self.n, self.n)) * (c1 + e2)

@@ -187,6 +187,9 @@ class Params(Strict):
         0.5, description="Rivalry at or above which two states count as rival camps."
     )
     record_every: Annotated[int, Field(ge=1)] = 1
+    friendship: bool = Field(
+        True, description="Allow non-binding friendships; off gives the alliance-only world."
+    )
 
 
 class LandscapeSpec(Strict):
