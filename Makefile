@@ -20,7 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 -q tests
-	$(PY) -m pytest -q --nbmake -p no:randomly notebooks
+	HEDGESIM_NOTEBOOK_SIZE=small $(PY) -m pytest -q --nbmake notebooks
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check sim tests benchmarks

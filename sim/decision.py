@@ -43,6 +43,50 @@ class Dyadic:
     hedging: np.ndarray
 
 
+@dataclass(frozen=True)
+class _Regimes:
+    """A set of active sanctions regimes as arrays (R regimes, T targets, S senders)."""
+
+    targets: np.ndarray  # (T,) every state targeted by some regime
+    senders: np.ndarray  # (S,) every state sending some regime
+    support: np.ndarray  # (T, N) P_t * b[t, j], zero for j that sanction t
+    sender_power: np.ndarray  # (S, R) sender power where it sends regime r
+    is_sender: np.ndarray  # (N, R) bool
+    not_target: np.ndarray  # (N, R) 1 where the state is not a target of regime r
+    target_columns: np.ndarray  # (R, T) 1 where regime r targets target t
+    level: np.ndarray  # (R,)
+    pressed: np.ndarray  # (R,) level * secondary
+
+    @classmethod
+    def build(cls, active: Sequence[Regime], power: np.ndarray, rel: np.ndarray) -> _Regimes:
+        n, k = len(power), len(active)
+        free = np.ones(n)  # product of (1 - level) over regimes targeting each state
+        sends = np.zeros((n, n), dtype=bool)  # sends[i, j]: i sanctions j
+        sender_power = np.zeros((n, k))
+        is_sender = np.zeros((n, k), dtype=bool)
+        is_target = np.zeros((n, k))
+        for c, r in enumerate(active):
+            free[r.targets] *= 1.0 - r.level
+            sends[np.ix_(r.senders, r.targets)] = True
+            sender_power[r.senders, c] = power[r.senders]
+            is_sender[r.senders, c] = True
+            is_target[r.targets, c] = 1.0
+        targets = np.flatnonzero(is_target.any(axis=1))
+        senders = np.flatnonzero(is_sender.any(axis=1))
+        support = ((1.0 - free)[:, None] * rel * ~sends.T)[targets]
+        return cls(
+            targets=targets,
+            senders=senders,
+            support=support,
+            sender_power=sender_power[senders],
+            is_sender=is_sender,
+            not_target=1.0 - is_target,
+            target_columns=is_target[targets].T.copy(),
+            level=np.array([r.level for r in active]),
+            pressed=np.array([r.level * r.secondary for r in active]),
+        )
+
+
 class DecisionRule:
     """Utilities of friendship and alliance for every ordered pair, and the logit choice."""
 
@@ -56,7 +100,7 @@ class DecisionRule:
         self.s_hat = s / s.max()
         self.enabled = {name: getattr(mechanisms, name).enabled for name in MECHANISMS}
         self._static_key: int | None = None
-        self._regime_cache: dict[tuple[int, ...], tuple[np.ndarray, ...]] = {}
+        self._regime_cache: dict[tuple[int, ...], _Regimes] = {}
         self._static_sum_key: int | None = None
         self._static_sum: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
         self._rows = np.arange(self.n)[:, None]
@@ -146,34 +190,31 @@ class DecisionRule:
         cost = m.weight * dy.distrust
         return -m.friendship_factor * cost, -cost
 
-    def _regime_parts(self, active: Sequence[Regime]) -> tuple[np.ndarray, ...]:
-        """Arrays describing a set of active regimes, cached per set (sets change rarely).
-
-        Returns the target's support matrix, senders' power by regime (N, R), sender and target
-        masks (N, R), and per-regime level and level * secondary.
-        """
+    def _regime_parts(self, active: Sequence[Regime]) -> _Regimes:
+        """Arrays describing a set of active regimes, cached per set (sets change rarely)."""
         key = tuple(id(r) for r in active)
         hit = self._regime_cache.get(key)
         if hit is None:
-            n, k = self.n, len(active)
-            s = self.world.power
-            free = np.ones(n)  # product of (1 - level) over regimes targeting each state
-            sends = np.zeros((n, n), dtype=bool)  # sends[i, j]: i sanctions j
-            sender_power = np.zeros((n, k))
-            is_sender = np.zeros((n, k), dtype=bool)
-            is_target = np.zeros((n, k))
-            for c, r in enumerate(active):
-                free[r.targets] *= 1.0 - r.level
-                sends[np.ix_(r.senders, r.targets)] = True
-                sender_power[r.senders, c] = s[r.senders]
-                is_sender[r.senders, c] = True
-                is_target[r.targets, c] = 1.0
-            support = (1.0 - free)[:, None] * self.rel * ~sends.T
-            level = np.array([r.level for r in active])
-            pressed = np.array([r.level * r.secondary for r in active])
-            hit = (support, sender_power, is_sender, is_target, level, pressed)
-            self._regime_cache[key] = hit
+            hit = self._regime_cache[key] = _Regimes.build(active, self.world.power, self.rel)
         return hit
+
+    def sanctions_parts(
+        self, L: np.ndarray, active: Sequence[Regime]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The sanctions term in its sparse form: it only touches targets' rows and columns.
+
+        Returns ``targets`` (T,), the target's support from each partner (T, N) and each state's
+        third-party cost of a tie with each target (N, T). See :meth:`sanctions_pressure`.
+        """
+        m = self.m.sanctions_pressure
+        g = self._regime_parts(active)
+        s = self.world.power
+        exposure = EXPOSURE[L[:, g.senders]] @ g.sender_power  # (N, R)
+        share = g.pressed * exposure / (s[:, None] + exposure)
+        share = np.where(g.is_sender, g.level, share) * g.not_target
+        log_free = np.log1p(-np.minimum(share, 1.0 - 1e-12))
+        third = (m.weight * m.third_party) * (1.0 - np.exp(log_free @ g.target_columns))
+        return g.targets, m.weight * g.support, third
 
     def sanctions_pressure(
         self, L: np.ndarray, active: Sequence[Regime]
@@ -181,26 +222,23 @@ class DecisionRule:
         """Sanctions push a target toward powers that do not sanction it, and make third parties
         pay for close ties with it in proportion to what the senders can do to them.
 
-        Target ``i`` gains ``w * P_i * b[i, j]`` from a tie with a non-sender ``j``, where
-        ``P_i = 1 - prod_r (1 - level_r)`` over the regimes on it. A third party ``j`` pays, per
-        regime, ``level * secondary * x_j / (s_j + x_j)`` for a tie with the target, where ``x_j``
-        sums the senders' power weighted by j's ties with them (a friend of the US has more to
-        lose); senders pay ``level`` (one does not befriend whom one sanctions); regimes combine
-        as ``1 - prod(1 - share)``.
+        Target ``i`` gains ``w * P_i * b[i, j]`` from a tie with a non-sender ``j`` (a friendship
+        ``support_friendship`` of it), where ``P_i = 1 - prod_r (1 - level_r)`` over the regimes on
+        it. A third party ``j`` pays, per regime, ``level * secondary * x_j / (s_j + x_j)`` for a
+        tie with the target, where ``x_j`` sums the senders' power weighted by j's ties with them
+        (a friend of the US has more to lose); senders pay ``level`` (one does not befriend whom
+        one sanctions); regimes combine as ``1 - prod(1 - share)``; a friendship pays
+        ``third_party_friendship`` of the cost.
         """
         m = self.m.sanctions_pressure
-        support, sender_power, is_sender, is_target, level, pressed = self._regime_parts(active)
-        s = self.world.power
-        exposure = EXPOSURE[L] @ sender_power  # (N, R)
-        share = pressed * exposure / (s[:, None] + exposure)
-        share = np.where(is_sender, level, share) * (1.0 - is_target)
-        log_free = np.log1p(-np.minimum(share, 1.0 - 1e-12))
-        third = (m.weight * m.third_party) * (1.0 - np.exp(log_free @ is_target.T))
-        support = m.weight * support
-        return (
-            support * m.support_friendship - third * m.third_party_friendship,
-            support - third,
-        )
+        targets, support, third = self.sanctions_parts(L, active)
+        F = np.zeros((self.n, self.n))
+        A = np.zeros((self.n, self.n))
+        F[targets] += m.support_friendship * support
+        A[targets] += support
+        F[:, targets] -= m.third_party_friendship * third
+        A[:, targets] -= third
+        return F, A
 
     def expanding_options(self, L: np.ndarray, dy: Dyadic) -> tuple[np.ndarray, np.ndarray]:
         """Ties to competing camps at once are worth more than their sum; an alliance forecloses.
@@ -291,14 +329,17 @@ class DecisionRule:
             f, a = self.historical_distrust(dy)
             F += f
             A += a
-        if on["sanctions_pressure"] and active:
-            f, a = self.sanctions_pressure(L, active)
-            F += f
-            A += a
         if on["expanding_options"]:
             f, a = self.expanding_options(L, dy)
             F += f
             A += a
+        if on["sanctions_pressure"] and active:
+            m = self.m.sanctions_pressure
+            targets, support, third = self.sanctions_parts(L, active)
+            F[targets] += m.support_friendship * support
+            A[targets] += support
+            F[:, targets] -= m.third_party_friendship * third
+            A[:, targets] -= third
         return F, A
 
     def utilities(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime]) -> np.ndarray:

@@ -45,6 +45,7 @@ class AlignmentModel(mesa.Model):
         d = world.dyads
         self.dyadic = Dyadic(**{k: v.copy() for k, v in d.items()})
         self.history = d["distrust"].copy()  # historical distrust, the floor of learning
+        self._floor_version = -1
         self.ties = world.ties.copy()
         self.rule = DecisionRule(world, mechanisms, params)
         self._version = 0  # bumped whenever dyadic data changes, to refresh static terms
@@ -134,6 +135,11 @@ class AlignmentModel(mesa.Model):
         if broken.any():
             cut = broken & (desired == 2) & (desired.T < 2)
             D[cut] = np.minimum(1.0, D[cut] + m.betrayal_learning)
-        D -= (m.trust_learning * TAU[np.minimum(self.ties, previous)]) * np.maximum(
-            D - m.memory * self.history, 0.0
-        )
+        if self._floor_version != self._version:  # the floor moves only with distrust events
+            self._floor = m.memory * self.history
+            self._trust_rate = m.trust_learning * TAU
+            self._floor_version = self._version
+        excess = D - self._floor
+        np.maximum(excess, 0.0, out=excess)
+        excess *= self._trust_rate[np.minimum(self.ties, previous)]
+        D -= excess

@@ -1,0 +1,123 @@
+"""How fast is one run? Prints figures; asserts nothing (speed is measured here, not in tests).
+
+1. One 200-step run of the Iran scenario against an empty Mesa model with the same agents, steps
+   and data-collection cadence (a no-op step through ``shuffle_do`` and a ``DataCollector``
+   collecting the same per-state and system quantities every step). Target: at most 3x.
+2. A random 193-state world (as many as UN members), 500 steps. Target: under 10 s.
+3. Per-step cost from 50 to 400 states. Target: growth no faster than about N^2.
+
+Usage: python benchmarks/bench_run.py [--repeat K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import mesa
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.generate import random_world  # noqa: E402
+from sim.runner import seed_for, simulate  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+from sim.world import compile_world  # noqa: E402
+
+
+class EmptyAgent(mesa.Agent):
+    """An agent that does nothing but carries the fields the real model reports per state."""
+
+    def __init__(self, model: mesa.Model) -> None:
+        super().__init__(model)
+        self.status = 0
+        self.n_alliances = 0
+        self.n_friendships = 0
+        self.hedging_index = 0.0
+
+    def step(self) -> None:
+        pass
+
+
+class EmptyModel(mesa.Model):
+    """Same agents, steps and collection cadence as a hedgesim run; no behaviour at all."""
+
+    def __init__(self, n: int, rng: np.random.SeedSequence) -> None:
+        super().__init__(rng=rng)
+        for _ in range(n):
+            EmptyAgent(self)
+        self.turnover = 0
+        self.collector = mesa.DataCollector(
+            model_reporters={"turnover": "turnover"},
+            agent_reporters={
+                "status": "status",
+                "n_alliances": "n_alliances",
+                "n_friendships": "n_friendships",
+                "hedging_index": "hedging_index",
+            },
+        )
+        self.collector.collect(self)
+
+    def step(self) -> None:
+        self.agents.shuffle_do("step")
+        self.collector.collect(self)
+
+
+def best_of(fn, repeat: int) -> float:
+    fn()  # warm up
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=15)
+    args = ap.parse_args()
+
+    sc = load_scenario(ROOT / "scenarios" / "iran_2021.yaml")
+    w = compile_world(sc)
+    steps = sc.params.steps
+    counter = iter(range(10**9))
+    ours = best_of(lambda: simulate(w, sc, seed_for(1, next(counter))), args.repeat)
+    empty = best_of(lambda: EmptyModel(w.n, seed_for(1, 0)).run_for(steps), args.repeat)
+    ratio = ours / empty
+    print(f"1. Iran scenario, {w.n} states, {steps} steps, collect every step "
+          f"(best of {args.repeat}):")
+    print(f"   hedgesim run {1e3 * ours:7.2f} ms   empty Mesa model {1e3 * empty:6.2f} ms   "
+          f"ratio {ratio:.2f}x   (target <= 3x: {'ok' if ratio <= 3 else 'MISSED'})")
+
+    big = random_world(193, seed=1, steps=500)
+    wb = compile_world(big)
+    t193 = best_of(lambda: simulate(wb, big, seed_for(1, 0)), 2)
+    print(f"2. random world, 193 states, 500 steps: {t193:.2f} s "
+          f"(target < 10 s: {'ok' if t193 < 10 else 'MISSED'})")
+
+    sizes = [50, 100, 200, 400]
+    per_step = []
+    for n in sizes:
+        s = random_world(n, seed=2, steps=60)
+        wn = compile_world(s)
+        t = best_of(lambda s=s, wn=wn: simulate(wn, s, seed_for(1, 0)), 2)
+        per_step.append(t / 60)
+    slope = np.polyfit(np.log(sizes), np.log(per_step), 1)[0]
+    print("3. per-step cost by number of states:")
+    for n, t in zip(sizes, per_step, strict=True):
+        print(f"   N = {n:4d}: {1e3 * t:8.3f} ms/step")
+    pairs = [np.log(per_step[k + 1] / per_step[k]) / np.log(sizes[k + 1] / sizes[k])
+             for k in range(len(sizes) - 1)]
+    print(f"   log-log slope {slope:.2f} overall; by doubling "
+          + ", ".join(f"{p:.2f}" for p in pairs)
+          + f"  (target <= ~2: {'ok' if slope <= 2.2 else 'MISSED'})")
+    print(f"   (median of doublings {statistics.median(pairs):.2f})")
+
+
+if __name__ == "__main__":
+    main()
