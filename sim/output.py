@@ -67,9 +67,8 @@ def prepare_out_dir(out: Path, identity: str, force: bool, kind: str = "run") ->
                     child.unlink()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        # claim the directory before any work: a run killed later leaves a marker that says so
+        write_json(out / MARKER, {"identity": identity, "status": "running", "kind": kind})
     except OSError as exc:
         raise InputError.single(str(out), f"cannot write here: {exc.strerror or exc}") from None
 
@@ -172,8 +171,8 @@ def write_run(
     for name, table in tables(world, results).items():
         paths[name] = write_table(out / name, table, fmt)
     paths["summary"] = write_table(out / "summary", pa.Table.from_pylist(summary_rows), "csv")
-    meta = {**meta, "versions": versions(), "world": world_info(world), "format": fmt,
-            "argv": sys.argv}
+    meta = {**meta, "status": "complete", "versions": versions(), "world": world_info(world),
+            "format": fmt, "argv": sys.argv}
     write_json(out / MARKER, meta)
     paths["run"] = out / MARKER
     return paths

@@ -53,6 +53,11 @@ def load_run(directory: str | Path) -> RunResults:
         meta = json.loads(marker.read_text())
     except (OSError, ValueError) as exc:
         raise InputError.single(str(marker), f"unreadable: {exc}") from None
+    if meta.get("status", "complete") != "complete":
+        raise InputError.single(
+            str(d), f"the run did not complete (status: {meta.get('status')}); run the same "
+            "command again to complete it"
+        )
     frames = {name: _read(d / name) for name in RUN_TABLES}
     summary = _read(d / "summary")
     for name in RUN_TABLES:
