@@ -89,16 +89,22 @@ def main() -> None:
     ours = best_of(lambda: simulate(w, sc, seed_for(1, next(counter))), args.repeat)
     empty = best_of(lambda: EmptyModel(w.n, seed_for(1, 0)).run_for(steps), args.repeat)
     ratio = ours / empty
-    print(f"1. Iran scenario, {w.n} states, {steps} steps, collect every step "
-          f"(best of {args.repeat}):")
-    print(f"   hedgesim run {1e3 * ours:7.2f} ms   empty Mesa model {1e3 * empty:6.2f} ms   "
-          f"ratio {ratio:.2f}x   (target <= 3x: {'ok' if ratio <= 3 else 'MISSED'})")
+    print(
+        f"1. Iran scenario, {w.n} states, {steps} steps, collect every step "
+        f"(best of {args.repeat}):"
+    )
+    print(
+        f"   hedgesim run {1e3 * ours:7.2f} ms   empty Mesa model {1e3 * empty:6.2f} ms   "
+        f"ratio {ratio:.2f}x   (target <= 3x: {'ok' if ratio <= 3 else 'MISSED'})"
+    )
 
     big = random_world(193, seed=1, steps=500)
     wb = compile_world(big)
     t193 = best_of(lambda: simulate(wb, big, seed_for(1, 0)), 2)
-    print(f"2. random world, 193 states, 500 steps: {t193:.2f} s "
-          f"(target < 10 s: {'ok' if t193 < 10 else 'MISSED'})")
+    print(
+        f"2. random world, 193 states, 500 steps: {t193:.2f} s "
+        f"(target < 10 s: {'ok' if t193 < 10 else 'MISSED'})"
+    )
 
     sizes = [50, 100, 200, 400]
     per_step = []
@@ -111,11 +117,15 @@ def main() -> None:
     print("3. per-step cost by number of states:")
     for n, t in zip(sizes, per_step, strict=True):
         print(f"   N = {n:4d}: {1e3 * t:8.3f} ms/step")
-    pairs = [np.log(per_step[k + 1] / per_step[k]) / np.log(sizes[k + 1] / sizes[k])
-             for k in range(len(sizes) - 1)]
-    print(f"   log-log slope {slope:.2f} overall; by doubling "
-          + ", ".join(f"{p:.2f}" for p in pairs)
-          + f"  (target <= ~2: {'ok' if slope <= 2.2 else 'MISSED'})")
+    pairs = [
+        np.log(per_step[k + 1] / per_step[k]) / np.log(sizes[k + 1] / sizes[k])
+        for k in range(len(sizes) - 1)
+    ]
+    print(
+        f"   log-log slope {slope:.2f} overall; by doubling "
+        + ", ".join(f"{p:.2f}" for p in pairs)
+        + f"  (target <= ~2: {'ok' if slope <= 2.2 else 'MISSED'})"
+    )
     print(f"   (median of doublings {statistics.median(pairs):.2f})")
 
 

@@ -111,9 +111,7 @@ class BlocModel(mesa.Model):
 
     def stable(self) -> bool:
         """No state can lower its frustration by switching: a local minimum."""
-        return all(
-            a.frustration(1 - a.bloc) >= a.frustration() - self.tol for a in self.order
-        )
+        return all(a.frustration(1 - a.bloc) >= a.frustration() - self.tol for a in self.order)
 
     def step(self) -> None:
         before = self.switches
@@ -131,7 +129,9 @@ class BlocModel(mesa.Model):
         return self.blocs.copy()
 
 
-def reach_probabilities(sizes: np.ndarray, propensity: np.ndarray) -> tuple[ls.Landscape, np.ndarray]:
+def reach_probabilities(
+    sizes: np.ndarray, propensity: np.ndarray
+) -> tuple[ls.Landscape, np.ndarray]:
     """Exact chance of ending in each local minimum from a uniformly random start.
 
     Under random asynchronous activation the next effective move from a configuration is a

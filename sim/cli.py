@@ -132,8 +132,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.no_figures:
         figures = _run_figures(out)
     print(text)
-    print(f"\nWrote {out}/ (tables: system, states, ties as {args.format}; summary.csv; run.json"
-          + (f"; figures: {', '.join(figures)}" if figures else "") + ")")
+    print(
+        f"\nWrote {out}/ (tables: system, states, ties as {args.format}; summary.csv; run.json"
+        + (f"; figures: {', '.join(figures)}" if figures else "")
+        + ")"
+    )
     return 0
 
 
@@ -164,11 +167,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=seed_int, help="override the root seed")
     r.add_argument("--steps", type=positive_int, help="override params.steps")
     r.add_argument("--out", "-o", help="output directory (default results/<scenario name>)")
-    r.add_argument("--set", action="append", metavar="PATH=VALUE",
-                   help="override a scenario value, e.g. distrust.IRN.RUS=0.2 (repeatable)")
-    r.add_argument("--ablate", action="append", metavar="F[,F|+F]",
-                   help="switch factors off: a,b one at a time; a+b together; a scenario "
-                        "counterfactual name; or 'all' (repeatable)")
+    r.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="override a scenario value, e.g. distrust.IRN.RUS=0.2 (repeatable)",
+    )
+    r.add_argument(
+        "--ablate",
+        action="append",
+        metavar="F[,F|+F]",
+        help="switch factors off: a,b one at a time; a+b together; a scenario "
+        "counterfactual name; or 'all' (repeatable)",
+    )
     r.add_argument("--workers", "-j", type=positive_int, help="processes (default: cores)")
     r.add_argument("--record-every", type=positive_int, help="record every K steps")
     r.add_argument("--format", choices=("parquet", "csv"), default="parquet")

@@ -41,8 +41,10 @@ def cmd_landscape(args: argparse.Namespace) -> int:
             final = BlocModel(sizes, p, rng=seed_for(sc.seed, r)).run()
             k = land.find(final)
             runs[-1 if k is None else k] += 1
-    print(f"Landscape of {sc.name}: {n} states, {land.n_configs:,} configurations "
-          f"({land.method}), {len(land.minima)} local minim{'um' if len(land.minima) == 1 else 'a'}")
+    print(
+        f"Landscape of {sc.name}: {n} states, {land.n_configs:,} configurations "
+        f"({land.method}), {len(land.minima)} local minim{'um' if len(land.minima) == 1 else 'a'}"
+    )
     rows = []
     for k, m in enumerate(land.minima):
         bloc_a = [names[i] for i in range(n) if m.config[i] == 0]
@@ -62,13 +64,15 @@ def cmd_landscape(args: argparse.Namespace) -> int:
         rows.append(row)
         sim_txt = f", simulated {100 * runs[k] / args.runs:.1f}%" if args.runs else ""
         reach_txt = f", reached {100 * reach[k]:.1f}%" if reach is not None else ""
-        print(f"\n#{k + 1}  E = {m.energy:.6g}  basin {100 * m.basin_share:.1f}%"
-              f"{reach_txt}{sim_txt}")
+        print(
+            f"\n#{k + 1}  E = {m.energy:.6g}  basin {100 * m.basin_share:.1f}%{reach_txt}{sim_txt}"
+        )
         print(f"  bloc A: {', '.join(bloc_a) or '-'}")
         print(f"  bloc B: {', '.join(bloc_b) or '-'}")
         worst = np.argsort(-m.frustrations)[:3]
-        print("  most frustrated: " + ", ".join(
-            f"{names[i]} {m.frustrations[i]:.3g}" for i in worst))
+        print(
+            "  most frustrated: " + ", ".join(f"{names[i]} {m.frustrations[i]:.3g}" for i in worst)
+        )
     if args.runs and runs.get(-1):
         print(f"\n{runs[-1]} bloc-mode runs ended outside the enumerated minima")
     out = Path(args.csv) if args.csv else Path("results") / f"{sc.name}_landscape.csv"

@@ -147,7 +147,7 @@ class DecisionRule:
     def security_autonomy(self, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Protection bought from a partner, with diminishing returns; autonomy paid for it.
 
-        ``value[i, j] = w * security_i * need_i * b[i, j] * prod_{k != j} (1 - b[i, k] r(L[i, k]))``:
+        ``value[i, j] = w * security_i * need_i * b[i, j] * prod_{k!=j} (1 - b[i,k] r(L[i,k]))``:
         the partner's relative power against the need that i's other ties leave uncovered, where
         ``r`` is the reliability of a tie level (honoured alliance commitments, a friend's help).
         The alliance pays autonomy ``w * autonomy_i * cost * (2 b[i, j] - 1)``: the weaker side
@@ -249,8 +249,8 @@ class DecisionRule:
         """
         m = self.m.expanding_options
         v = OPTION_VALUE[L] * self._off_diagonal
-        O = (v @ dy.rivalry.T) * self.inv_rival_mass[None, :]  # share of j's rivalry bridged
-        gain = self._options_scale * O
+        bridged = (v @ dy.rivalry.T) * self.inv_rival_mass[None, :]  # share of j's rivalry
+        gain = self._options_scale * bridged
         return gain, -m.alliance_factor * gain
 
     def prioritizing_interests(self, L: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -269,7 +269,7 @@ class DecisionRule:
     """Mechanisms whose terms depend only on dyadic data, not on current ties."""
 
     def _base(self) -> tuple[np.ndarray, np.ndarray]:
-        """Always-on terms: gains from cooperation, upkeep, and the cost of tying up with a rival."""
+        """Always-on terms: gains of cooperation, upkeep, and the cost of a tie with a rival."""
         p = self.p
         return (
             self.gains - p.friendship_cost - self.rival_cost,

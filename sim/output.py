@@ -77,9 +77,7 @@ def _dict(values: Sequence[str], codes: np.ndarray) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(list(values)))
 
 
-def tables(
-    world: World, results: Mapping[str, Sequence[RunRecord]]
-) -> dict[str, pa.Table]:
+def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str, pa.Table]:
     """System, states and final-ties tables for every condition and replication."""
     labels = list(results)
     sys_parts, st_parts, tie_parts = [], [], []
@@ -101,8 +99,9 @@ def tables(
 
     # system
     sys_cols: dict[str, Any] = {
-        "condition": _dict(cond_names, cat([np.full(len(s), c) for c, _, s, _ in sys_parts],
-                                           np.int32)),
+        "condition": _dict(
+            cond_names, cat([np.full(len(s), c) for c, _, s, _ in sys_parts], np.int32)
+        ),
         "replication": cat([np.full(len(s), r) for _, r, s, _ in sys_parts], np.int32),
         "step": cat([s for _, _, s, _ in sys_parts], np.int32),
     }
@@ -133,8 +132,9 @@ def tables(
         "hedging_index": cat(hedge, np.float32),
     }
     tie_cols = {
-        "condition": _dict(cond_names, cat([np.full(len(a), c) for c, _, a, _, _ in tie_parts],
-                                           np.int32)),
+        "condition": _dict(
+            cond_names, cat([np.full(len(a), c) for c, _, a, _, _ in tie_parts], np.int32)
+        ),
         "replication": cat([np.full(len(a), r) for _, r, a, _, _ in tie_parts], np.int32),
         "a": _dict(world.ids, cat([a for _, _, a, _, _ in tie_parts], np.int32)),
         "b": _dict(world.ids, cat([b for _, _, _, b, _ in tie_parts], np.int32)),
@@ -171,8 +171,14 @@ def write_run(
     for name, table in tables(world, results).items():
         paths[name] = write_table(out / name, table, fmt)
     paths["summary"] = write_table(out / "summary", pa.Table.from_pylist(summary_rows), "csv")
-    meta = {**meta, "status": "complete", "versions": versions(), "world": world_info(world),
-            "format": fmt, "argv": sys.argv}
+    meta = {
+        **meta,
+        "status": "complete",
+        "versions": versions(),
+        "world": world_info(world),
+        "format": fmt,
+        "argv": sys.argv,
+    }
     write_json(out / MARKER, meta)
     paths["run"] = out / MARKER
     return paths

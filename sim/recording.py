@@ -65,7 +65,7 @@ class Recorder:
             while stop < len(self.ties) and stop - start < BLOCK and self.rivalry[stop] is R:
                 stop += 1
             T = np.stack(self.ties[start:stop])
-            st = status(T, R >= threshold)
+            st = status(T, threshold <= R)
             stat.append(st)
             hedge.append(hedging_index(T, R).astype(np.float32))
             system.append(system_metrics(T, st, turnover[start:stop]))

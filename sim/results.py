@@ -55,8 +55,9 @@ def load_run(directory: str | Path) -> RunResults:
         raise InputError.single(str(marker), f"unreadable: {exc}") from None
     if meta.get("status", "complete") != "complete":
         raise InputError.single(
-            str(d), f"the run did not complete (status: {meta.get('status')}); run the same "
-            "command again to complete it"
+            str(d),
+            f"the run did not complete (status: {meta.get('status')}); run the same "
+            "command again to complete it",
         )
     frames = {name: _read(d / name) for name in RUN_TABLES}
     summary = _read(d / "summary")
@@ -73,7 +74,9 @@ def load(directory: str | Path) -> Any:
     if (d / "run.json").is_file():
         return load_run(d)
     if (d / "manifest.json").is_file():
-        from sim.sweep import load_sweep  # noqa: PLC0415 - optional heavy path
+        from sim.sweep import load_sweep
 
         return load_sweep(d)
-    raise InputError.single(str(d), "neither a run directory (run.json) nor a sweep (manifest.json)")
+    raise InputError.single(
+        str(d), "neither a run directory (run.json) nor a sweep (manifest.json)"
+    )

@@ -8,9 +8,9 @@ other, so an override can never smuggle in a value the file itself could not hol
 from __future__ import annotations
 
 import copy
-import math
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -136,12 +136,14 @@ def cross_check(sc: Scenario) -> list[tuple[tuple[PathPart, ...], str]]:
                 if isinstance(v, (int, float)) and not (lo <= v <= hi):
                     bad.append((path, f"must be between {lo:g} and {hi:g}, got {v!r}"))
                 symmetric = field in SYMMETRIC_FIELDS or field.startswith("landscape")
-                if symmetric and b in table and a in table[b] and a < b:
-                    if table[b][a] != v:
-                        bad.append(
-                            (path, f"symmetric field given both ways with different values "
-                                   f"({v!r} vs {field}.{b}.{a} = {table[b][a]!r})")
+                if symmetric and a < b and a in table.get(b, {}) and table[b][a] != v:
+                    bad.append(
+                        (
+                            path,
+                            f"symmetric field given both ways with different values "
+                            f"({v!r} vs {field}.{b}.{a} = {table[b][a]!r})",
                         )
+                    )
 
     for field in DYADIC_FIELDS:
         dyads(field, getattr(sc, field), *FIELD_RANGES[field])
@@ -189,8 +191,10 @@ def cross_check(sc: Scenario) -> list[tuple[tuple[PathPart, ...], str]]:
         for k, m in enumerate(group):
             if m not in MECHANISMS:
                 bad.append(
-                    (("counterfactuals", name, k), f"unknown mechanism {m!r} "
-                     f"(known: {', '.join(MECHANISMS)})")
+                    (
+                        ("counterfactuals", name, k),
+                        f"unknown mechanism {m!r} (known: {', '.join(MECHANISMS)})",
+                    )
                 )
     for k, sid in enumerate(sc.focal):
         known(("focal", k), sid)
@@ -269,7 +273,8 @@ def loads_scenario(text: str, source: str = "<string>") -> Scenario:
 def resolve_ablation(sc: Scenario, spec: str) -> list[tuple[str, tuple[str, ...]]]:
     """Turn one ``--ablate`` value into counterfactual conditions.
 
-    ``a,b`` gives one condition per factor (each switched off alone); ``a+b`` one condition with both
+    ``a,b`` gives one condition per factor (each switched off alone); ``a+b`` one condition with
+    both
     off together; a name from the scenario's ``counterfactuals`` block stands for its group;
     ``all`` means every mechanism, one at a time, plus every named group.
     """

@@ -3,10 +3,11 @@
 Why pydantic: a scenario is hand-written data, and a user who mistypes a key or puts a distrust of
 1.7 must be told *where*, not get a wrong result. Every model forbids unknown keys and bounds every
 number; the checks that span several fields (ids that must exist, pairs that must not be self-ties)
-live in :mod:`sim.validate`, which reports them with the same field paths.
+live in :func:`sim.scenario.cross_check`, which reports them with the same field paths.
 
-Dyadic data is given sparsely as nested mappings ``row id -> column id -> value``: ``distrust.IRN.RUS``
-is Iran's distrust of Russia. The same dotted paths are what ``--set`` and sweeps address.
+Dyadic data is given sparsely as nested mappings ``row id -> column id -> value``:
+``distrust.IRN.RUS`` is Iran's distrust of Russia. The same dotted paths are what ``--set`` and
+sweeps address.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ class Preferences(Strict):
     """How one state weighs the mechanisms: the same rule for all, different weights per state."""
 
     security: Weight = Field(1.0, description="Value of protection against rivals.")
-    autonomy: Weight = Field(1.0, description="Cost of binding obligations (lost freedom of action).")
+    autonomy: Weight = Field(
+        1.0, description="Cost of binding obligations (lost freedom of action)."
+    )
     options: Weight = Field(1.0, description="Value of keeping ties to competing camps open.")
     interests: Weight = Field(1.0, description="Weight on its own interests over a partner's line.")
 
@@ -143,7 +146,7 @@ class SanctionsPressure(Mechanism):
 
 
 class ExpandingOptions(Mechanism):
-    """Kuik's hedging: ties to competing camps at once are worth more; an alliance forecloses them."""
+    """Kuik's hedging: ties to rival camps at once are worth more; an alliance forecloses them."""
 
     alliance_factor: Weight = Field(1.0, description="Cost of options an alliance forecloses.")
 
@@ -178,7 +181,8 @@ class Params(Strict):
         0.5, description="Gains from cooperation of any tie, scaled by interest compatibility."
     )
     alliance_gains: Weight = Field(
-        0.5, description="Extra gains of an alliance (joint planning, arms, bases), scaled likewise."
+        0.5,
+        description="Extra gains of an alliance (joint planning, arms, bases), scaled likewise.",
     )
     friendship_cost: Weight = Field(0.1, description="Upkeep of a friendship.")
     alliance_cost: Weight = Field(0.2, description="Upkeep of an alliance.")

@@ -92,8 +92,9 @@ def focal_outcomes(
             friends.update(world.ids[j] for j in np.flatnonzero(row == 1))
             allies.update(world.ids[j] for j in np.flatnonzero(row == 2))
         out.append(
-            FocalOutcome(condition, world.ids[i], world.names[i], len(records), counts, friends,
-                         allies)
+            FocalOutcome(
+                condition, world.ids[i], world.names[i], len(records), counts, friends, allies
+            )
         )
     return out
 

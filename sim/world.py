@@ -70,7 +70,9 @@ class World:
         return len(self.ids)
 
 
-def _dense(table: dict[str, dict[str, float]], index: dict[str, int], symmetric: bool) -> np.ndarray:
+def _dense(
+    table: dict[str, dict[str, float]], index: dict[str, int], symmetric: bool
+) -> np.ndarray:
     n = len(index)
     out = np.zeros((n, n))
     for a, row in table.items():

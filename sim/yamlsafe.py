@@ -1,10 +1,10 @@
 """Reading YAML safely and finding where in the file a field path lives.
 
-Why not plain ``yaml.safe_load``: it silently keeps the last of two duplicate keys (so a state listed
-twice would vanish without a word), it follows alias chains that can expand exponentially ("billion
-laughs"), and it forgets positions. Here we compose the node tree once, refuse duplicate keys and
-oversized expansions, construct with the safe constructor only, and keep the tree to map a field path
-back to ``line:column``.
+Why not plain ``yaml.safe_load``: it silently keeps the last of two duplicate keys (so a state
+listed twice would vanish without a word), it follows alias chains that can expand exponentially
+("billion laughs"), and it forgets positions. Here we compose the node tree once, refuse duplicate
+keys and oversized expansions, construct with the safe constructor only, and keep the tree to map
+a field path back to ``line:column``.
 """
 
 from __future__ import annotations
@@ -156,10 +156,13 @@ def locate(node: yaml.Node | None, path: Sequence[PathPart]) -> tuple[int, int] 
                     nxt = v
                     best = k if not isinstance(v, yaml.CollectionNode) else v
                     break
-        elif isinstance(cur, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(cur.value):
-                nxt = cur.value[part]
-                best = nxt
+        elif (
+            isinstance(cur, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(cur.value)
+        ):
+            nxt = cur.value[part]
+            best = nxt
         if nxt is None:
             break
         cur = nxt

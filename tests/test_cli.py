@@ -24,8 +24,23 @@ TOY = str(ROOT / "scenarios" / "toy_triangle.yaml")
 @pytest.fixture(scope="module")
 def toy_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "toy"
-    code = main(["run", TOY, "-r", "12", "--steps", "25", "--out", str(out), "-q", "-j", "1",
-                 "--ablate", "expanding_options,historical_distrust+partner_hedging"])
+    code = main(
+        [
+            "run",
+            TOY,
+            "-r",
+            "12",
+            "--steps",
+            "25",
+            "--out",
+            str(out),
+            "-q",
+            "-j",
+            "1",
+            "--ablate",
+            "expanding_options,historical_distrust+partner_hedging",
+        ]
+    )
     assert code == 0
     return out
 
@@ -33,7 +48,10 @@ def toy_run(tmp_path_factory):
 def test_run_writes_consistent_tables(toy_run):
     res = load_run(toy_run)
     assert set(res.system["condition"].unique()) == {
-        "baseline", "-expanding_options", "-historical_distrust+partner_hedging"}
+        "baseline",
+        "-expanding_options",
+        "-historical_distrust+partner_hedging",
+    }
     assert res.system.groupby("condition", observed=True).size().unique().tolist() == [12 * 26]
     n_states = len(res.world["ids"])
     assert len(res.states) == 3 * 12 * 26 * n_states
@@ -64,7 +82,7 @@ def test_run_json_records_provenance(toy_run):
     meta = json.loads((toy_run / "run.json").read_text())
     assert meta["seed"] == 7 and meta["replications"] == 12 and meta["steps"] == 25
     assert meta["versions"]["mesa"].startswith("3.")
-    assert [c["label"] for c in meta["conditions"]][0] == "baseline"
+    assert next(c["label"] for c in meta["conditions"]) == "baseline"
     assert meta["conditions"][2]["switched_off"] == ["historical_distrust", "partner_hedging"]
     assert (toy_run / "summary.txt").read_text().count("Small state") >= 1
 
@@ -121,8 +139,13 @@ def test_console_script_and_module_entry_points(tmp_path):
     bad.write_text("name: x\nstates:\n  A: {name: a, power: 7}\n")
     exe = Path(sys.executable).parent / "hedgesim"
     for cmd in ([str(exe)], [sys.executable, "-m", "sim"]):
-        r = subprocess.run([*cmd, "run", str(bad)], capture_output=True, text=True,
-                           env={**os.environ, "PYTHONWARNINGS": "ignore"}, timeout=60)
+        r = subprocess.run(
+            [*cmd, "run", str(bad)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            timeout=60,
+        )
         assert r.returncode == 2
         assert f"{bad}:3:" in r.stderr and "states.A.power" in r.stderr
         assert "Traceback" not in r.stderr

@@ -95,8 +95,12 @@ def test_partner_hedging_alone_works_through_the_partners(iran):
     rivals = [world.index[k] for k in ("USA", "ISR", "SAU", "GBR")]
 
     def reach(records):
-        return np.array([sum(int((r.final_ties[world.index[p], rivals] > 0).sum())
-                             for p in ("RUS", "CHN")) for r in records])
+        return np.array(
+            [
+                sum(int((r.final_ties[world.index[p], rivals] > 0).sum()) for p in ("RUS", "CHN"))
+                for r in records
+            ]
+        )
 
     base, off = reach(res["baseline"]), reach(res["-partner_hedging"])
     more, fewer = int((off > base).sum()), int((off < base).sum())

@@ -208,20 +208,25 @@ def test_expanding_options_keeps_the_small_state_non_aligned():
 
     def non_aligned(factors):
         s2 = ablate(sc, factors)
-        return sum(int(simulate(w, s2, seed_for(sc.seed, r)).status[-1, s] == 1)
-                   for r in range(RUNS))
+        return sum(
+            int(simulate(w, s2, seed_for(sc.seed, r)).status[-1, s] == 1) for r in range(RUNS)
+        )
 
     assert_more(non_aligned(()), non_aligned(OPT_OFF))
 
 
 def test_security_need_pushes_toward_alliance():
-    assert_more(final_tie_count(["states.S.preferences.security=4"], OPT_OFF),
-                final_tie_count(["states.S.preferences.security=1"], OPT_OFF))
+    assert_more(
+        final_tie_count(["states.S.preferences.security=4"], OPT_OFF),
+        final_tie_count(["states.S.preferences.security=1"], OPT_OFF),
+    )
 
 
 def test_entrapment_deters_alliance():
-    assert_more(final_tie_count(factors=OPT_OFF + ("abandonment_entrapment",)),
-                final_tie_count(["mechanisms.abandonment_entrapment.weight=1.5"], OPT_OFF))
+    assert_more(
+        final_tie_count(factors=(*OPT_OFF, "abandonment_entrapment")),
+        final_tie_count(["mechanisms.abandonment_entrapment.weight=1.5"], OPT_OFF),
+    )
 
 
 def test_partner_hedging_deters_alliance():
@@ -233,12 +238,16 @@ def test_historical_distrust_deters_alliance():
 
 
 def test_divergent_interests_deter_alliance():
-    assert_more(final_tie_count(factors=OPT_OFF),
-                final_tie_count(["mechanisms.prioritizing_interests.weight=3"], OPT_OFF))
+    assert_more(
+        final_tie_count(factors=OPT_OFF),
+        final_tie_count(["mechanisms.prioritizing_interests.weight=3"], OPT_OFF),
+    )
 
 
 def test_sanctions_push_the_target_toward_non_senders_and_away_from_senders():
     sanction = ["sanctions=[{name: x, senders: [B], targets: [S], level: 0.8}]"]
     assert_more(final_tie_count(sanction, pair=("S", "A")), final_tie_count(pair=("S", "A")))
-    assert_more(final_tie_count(pair=("S", "B"), level=1),
-                final_tie_count(sanction, pair=("S", "B"), level=1))
+    assert_more(
+        final_tie_count(pair=("S", "B"), level=1),
+        final_tie_count(sanction, pair=("S", "B"), level=1),
+    )

@@ -77,18 +77,34 @@ def test_every_shipped_parameter_line_has_a_comment():
         (GOOD.replace("{B: 0.8}", "{Z: 0.8}"), 7, "rivalry.A.Z", "unknown state id 'Z'"),
         (GOOD.replace("{B: 0.8}", "{A: 0.8}"), 7, "rivalry.A.A", "itself"),
         (GOOD.replace("focal: [C]", "focal: [Q]"), 8, "focal.0", "unknown state id 'Q'"),
-        (GOOD.replace("  C: {name: Gamma, power: 0.1}", "  B: {name: Gamma, power: 0.1}"), 5,
-         "<root>", "duplicate key 'B'"),
-        (GOOD.replace("  B: {name: Beta, power: 0.2}\n", "  B: {name: Beta}\n"), 4,
-         "states.B.power", "required"),
+        (
+            GOOD.replace("  C: {name: Gamma, power: 0.1}", "  B: {name: Gamma, power: 0.1}"),
+            5,
+            "<root>",
+            "duplicate key 'B'",
+        ),
+        (
+            GOOD.replace("  B: {name: Beta, power: 0.2}\n", "  B: {name: Beta}\n"),
+            4,
+            "states.B.power",
+            "required",
+        ),
         (GOOD + "params: {temperature: 0}\n", 9, "params.temperature", "greater than 0"),
         (GOOD + "params: {temperature: .nan}\n", 9, "params.temperature", "finite"),
-        (GOOD + "sanctions:\n  - {name: s, senders: [A], targets: [A], level: 0.5}\n", 10,
-         "sanctions.0", "both send and receive"),
-        (GOOD + "sanctions:\n  - {name: s, senders: [A], targets: [C], level: 0.5, start: 5, "
-                "end: 3}\n", 10, "sanctions.0.end", "after start"),
-        (GOOD + "interests:\n  A: {B: 0.5}\n  B: {A: -0.5}\n", 10, "interests.A.B",
-         "both ways"),
+        (
+            GOOD + "sanctions:\n  - {name: s, senders: [A], targets: [A], level: 0.5}\n",
+            10,
+            "sanctions.0",
+            "both send and receive",
+        ),
+        (
+            GOOD + "sanctions:\n  - {name: s, senders: [A], targets: [C], level: 0.5, start: 5, "
+            "end: 3}\n",
+            10,
+            "sanctions.0.end",
+            "after start",
+        ),
+        (GOOD + "interests:\n  A: {B: 0.5}\n  B: {A: -0.5}\n", 10, "interests.A.B", "both ways"),
         (GOOD + "ties:\n  A: {B: married}\n", 10, "ties.A.B", "friendship"),
         (GOOD + "x: !!python/object:os.system {}\n", 9, "<root>", "not allowed"),
     ],
@@ -124,8 +140,9 @@ def test_empty_and_non_mapping_documents():
 def test_override_paths_and_values():
     path = Path(pytest.tmp) / "s.yaml"  # type: ignore[attr-defined]
     path.write_text(GOOD)
-    sc = load_scenario(path, ["distrust.C.A=0.4", "states.A.preferences.autonomy=2",
-                              "params.temperature=0.3"])
+    sc = load_scenario(
+        path, ["distrust.C.A=0.4", "states.A.preferences.autonomy=2", "params.temperature=0.3"]
+    )
     assert sc.distrust["C"]["A"] == 0.4 and sc.states["A"].preferences.autonomy == 2
     with pytest.raises(InputError) as exc:
         load_scenario(path, ["params.temprature=0.3"])

@@ -220,7 +220,8 @@ BAD = [
     (  # unknown path: found by applying it to the scenario and validating
         "unknown path",
         "scenario: quad.yaml\nparameters:\n  states.IRN.preferences.autonmy: {values: [1, 2]}\n",
-        3, "states.IRN.preferences.autonmy", "parameters.states.IRN.preferences.autonmy", "unknown field",
+        3, "states.IRN.preferences.autonmy", "parameters.states.IRN.preferences.autonmy",
+        "unknown field",
     ),
     (  # with a single value too, the error points at the path, not at the value
         "unknown path, one value",
