@@ -6,15 +6,29 @@ for a mistake in their own file, and the tests can assert on the position and pa
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 PathPart = str | int
 
 
+_PLAIN = re.compile(r"[\w+\-]+")
+
+
+def _part(p: PathPart) -> str:
+    """A path component; odd keys (spaces, control characters) are quoted and escaped so the
+    path stays one unambiguous token on one line."""
+    text = str(p)
+    if _PLAIN.fullmatch(text):
+        return text
+    return json.dumps(text, ensure_ascii=True).replace(" ", "\\u0020")
+
+
 def dotted(path: Sequence[PathPart]) -> str:
     """``("states", "IRN", "power")`` -> ``states.IRN.power``; the root is ``<root>``."""
-    return ".".join(str(p) for p in path) if path else "<root>"
+    return ".".join(_part(p) for p in path) if path else "<root>"
 
 
 @dataclass(frozen=True)
@@ -28,10 +42,12 @@ class Problem:
     column: int | None = None  # 1-based
 
     def __str__(self) -> str:
+        """``file:line:col: path: message`` on one line (command-line sources have no position)."""
         where = self.source
-        if self.line is not None:
-            where += f":{self.line}:{self.column or 1}"
-        return f"{where}: {dotted(self.path)}: {self.message}"
+        if not self.source.startswith("--"):
+            where += f":{self.line or 1}:{self.column or 1}"
+        message = " ".join(self.message.split())
+        return f"{where}: {dotted(self.path)}: {message}"
 
 
 class InputError(Exception):
