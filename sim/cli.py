@@ -19,6 +19,7 @@ from sim.errors import InputError
 
 EXIT_INPUT = 2
 EXIT_SIMULATION = 3
+EXIT_ENVIRONMENT = 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -215,6 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # disk full, permissions, vanished directories: the environment
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
     except BrokenPipeError:
         return 0
 

@@ -58,8 +58,9 @@ class StateSpec(Strict):
     """One state: a name, a material capability share and its preferences."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
-    power: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = Field(
-        description="Material capability, e.g. a Correlates of War CINC share."
+    power: Annotated[float, Field(ge=1e-6, le=1.0, allow_inf_nan=False)] = Field(
+        description="Material capability, e.g. a Correlates of War CINC share (at least 1e-6, "
+        "so relative powers stay strictly inside (0, 1) and no utility can become infinite)."
     )
     preferences: Preferences = Field(default_factory=Preferences)
 

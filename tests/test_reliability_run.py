@@ -1,0 +1,146 @@
+"""Outputs that survive crashes, numerical safety and hostile environments for ``hedgesim run``."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import decision
+from sim.cli import main
+from sim.errors import InputError
+from sim.model import AlignmentModel, SimulationError
+from sim.results import load_run
+from sim.runner import seed_for
+from sim.scenario import load_scenario
+from sim.world import compile_world
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY = str(ROOT / "scenarios" / "toy_triangle.yaml")
+KILLS = 6  # SIGKILLs at different moments; counted in docs/RELIABILITY.md
+ARGS = ["run", TOY, "-r", "150", "--steps", "60", "-q", "-j", "2", "--ablate", "all"]
+
+
+def _frames(out: Path) -> dict[str, pd.DataFrame]:
+    return {n: pd.read_parquet(out / f"{n}.parquet") for n in ("system", "states", "ties")}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> dict[str, pd.DataFrame]:
+    out = tmp_path_factory.mktemp("ref") / "run"
+    assert main([*ARGS, "--out", str(out), "--no-figures"]) == 0
+    return _frames(out)
+
+
+def test_sigkill_at_random_moments_leaves_a_loadable_or_clearly_incomplete_directory(
+    tmp_path, reference
+):
+    rng = np.random.default_rng(np.random.SeedSequence(2024))
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "sim", *ARGS, "--out", str(out), "--no-figures"]
+    outcomes = []
+    for _ in range(KILLS):
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        time.sleep(float(rng.uniform(0.3, 4.0)))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        try:
+            res = load_run(out)
+            outcomes.append("complete")
+            for name, frame in _frames(out).items():  # a complete directory is the right one
+                pd.testing.assert_frame_equal(frame, reference[name])
+            assert len(res.summary) > 0
+        except InputError as exc:
+            outcomes.append("incomplete")
+            assert "did not complete" in str(exc) or "no run.json" in str(exc)
+    # re-running the same command completes it, with exactly the uninterrupted numbers
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    for name, frame in _frames(out).items():
+        pd.testing.assert_frame_equal(frame, reference[name])
+    assert load_run(out).meta["status"] == "complete"
+    assert outcomes  # every kill was inspected
+
+
+def test_a_non_finite_utility_stops_the_run_naming_step_and_pair(monkeypatch):
+    sc = load_scenario(TOY)
+    w = compile_world(sc)
+    original = decision.DecisionRule.expanding_options
+
+    def poisoned(self, L, dy):
+        f, a = original(self, L, dy)
+        if self.steps_seen == 3:
+            a = a.copy()
+            a[2, 0] = np.nan
+        self.steps_seen += 1
+        return f, a
+
+    monkeypatch.setattr(decision.DecisionRule, "expanding_options", poisoned)
+    monkeypatch.setattr(decision.DecisionRule, "steps_seen", 0, raising=False)
+    model = AlignmentModel(w, sc.mechanisms, sc.params, rng=seed_for(1, 0))
+    with pytest.raises(SimulationError, match=r"step 4: utility of S for a tie with A"):
+        model.run_for(10)
+
+
+def test_a_disk_full_during_writing_exits_4_and_leaves_no_partial_file(
+    tmp_path, monkeypatch, capsys
+):
+    import sim.atomic
+
+    real = sim.atomic.atomic_path
+    calls = {"n": 0}
+
+    def failing(target):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the second table: the disk fills up mid-run
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        return real(target)
+
+    monkeypatch.setattr(sim.atomic, "atomic_path", failing)
+    out = tmp_path / "o"
+    code = main(
+        ["run", TOY, "-r", "3", "--steps", "5", "-q", "-j", "1", "--no-figures", "--out", str(out)]
+    )
+    assert code == 4
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "Traceback" not in err
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+    assert json.loads((out / "run.json").read_text())["status"] == "running"
+    with pytest.raises(InputError, match="did not complete"):
+        load_run(out)
+
+
+def test_unreadable_scenario_and_unwritable_output(tmp_path, monkeypatch, capsys):
+    import builtins
+
+    real_open = Path.open
+
+    def deny(self, *a, **k):
+        if self.name == "secret.yaml":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_open(self, *a, **k)
+
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(Path(TOY).read_text())
+    monkeypatch.setattr(Path, "open", deny)
+    assert main(["run", str(secret), "-o", str(tmp_path / "x")]) == 2
+    assert "permission denied" in capsys.readouterr().err
+    monkeypatch.setattr(Path, "open", real_open)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert main(["run", TOY, "-o", str(blocker), "-q"]) == 2
+    assert "not a directory" in capsys.readouterr().err
+    assert main(["run", TOY, "-o", str(blocker / "sub"), "-q"]) == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert builtins.open  # nothing else patched
