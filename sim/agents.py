@@ -1,8 +1,8 @@
 """The State agent: one country, its preferences, and its own row of perceptions and ties.
 
 Why rows are views: the model keeps dyadic data in dense N×N arrays so the decision rule runs
-vectorized; each agent holds numpy *views* of its row, so ``state.distrust`` is always the state's
-current perception, owned by the agent in the Mesa sense, without copying on every step.
+vectorized; each agent's properties return numpy *views* of its row, so ``state.distrust`` is
+always the state's current perception, read through the agent in the Mesa sense, never a copy.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class State(mesa.Agent):
 
     @property
     def status(self) -> str:
-        """Alignment status at the last recorded step."""
+        """Alignment status under the current ties."""
         return STATUSES[int(self.model.statuses[self.index])]
 
     def partners(self, level: str) -> list[str]:

@@ -161,8 +161,9 @@ class DecisionRule:
     def abandonment_entrapment(self, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Binding ties drag a state into its partner's quarrels that it does not share.
 
-        ``E[i, j] = sum_k R[j, k] (1 - R[i, k]) s_k / max(s)``; an alliance pays ``w * E``, a
-        friendship the ``friendship_factor`` share of it.
+        ``E[i, j] = sum_{k != i} R[j, k] (1 - R[i, k]) s_k / max(s)`` (j's quarrel with i itself
+        drags i into nothing); an alliance pays ``w * E``, a friendship the ``friendship_factor``
+        share of it.
         """
         m = self.m.abandonment_entrapment
         cost = m.weight * self.entrapment

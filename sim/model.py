@@ -44,7 +44,7 @@ class AlignmentModel(mesa.Model):
         self.mechanisms = mechanisms
         d = world.dyads
         self.dyadic = Dyadic(**{k: v.copy() for k, v in d.items()})
-        self.history = d["distrust"].copy()  # historical distrust, the floor of learning
+        self.history = d["distrust"].copy()  # historical distrust; memory * history is the floor
         self._floor_version = -1
         self.ties = world.ties.copy()
         self.rule = DecisionRule(world, mechanisms, params)
