@@ -335,12 +335,9 @@ class DecisionRule:
             F += f
             A += a
         if on["sanctions_pressure"] and active:
-            m = self.m.sanctions_pressure
-            targets, support, third = self.sanctions_parts(L, active)
-            F[targets] += m.support_friendship * support
-            A[targets] += support
-            F[:, targets] -= m.third_party_friendship * third
-            A[:, targets] -= third
+            f, a = self.sanctions_pressure(L, active)
+            F += f
+            A += a
         return F, A
 
     def utilities(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime]) -> np.ndarray:
