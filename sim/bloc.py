@@ -77,7 +77,8 @@ class BlocState(mesa.Agent):
     def step(self) -> None:
         """Switch sides if that lowers my own frustration (by more than rounding)."""
         here, there = self.frustration(), self.frustration(1 - self.bloc)
-        if there < here - self.model.tol:
+        # the solver's rule: a switch counts when dE = 2 s_i dF < -tol
+        if 2.0 * self.model.sizes[self.index] * (there - here) < -self.model.tol:
             self.bloc = 1 - self.bloc
             self.model.blocs[self.index] = self.bloc
             self.model.switches += 1
@@ -99,7 +100,7 @@ class BlocModel(mesa.Model):
         self.propensity = np.asarray(propensity, dtype=float)
         n = len(self.sizes)
         self.weights = self.propensity * self.sizes[None, :]  # F_i = weights[i] @ d_i
-        self.tol = ls.tolerance(self.sizes, self.propensity) / 2.0
+        self.tol = ls.tolerance(self.sizes, self.propensity)
         start = self.rng.integers(0, 2, n) if initial is None else np.asarray(initial)
         self.blocs = start.astype(np.int8).copy()
         self.order = [BlocState(self, i, int(b)) for i, b in enumerate(self.blocs)]
@@ -111,7 +112,10 @@ class BlocModel(mesa.Model):
 
     def stable(self) -> bool:
         """No state can lower its frustration by switching: a local minimum."""
-        return all(a.frustration(1 - a.bloc) >= a.frustration() - self.tol for a in self.order)
+        return all(
+            2.0 * self.sizes[a.index] * (a.frustration(1 - a.bloc) - a.frustration()) >= -self.tol
+            for a in self.order
+        )
 
     def step(self) -> None:
         before = self.switches
@@ -138,12 +142,12 @@ def reach_probabilities(
     switch by a uniformly chosen state among those whose switch lowers their frustration, so
     ``P(end = m | c)`` is the mean over improving switches of ``P(end = m | c')``; processing
     configurations by increasing energy makes every ``c'`` known before ``c``. Exponential in N:
-    meant for validation at N <= 16.
+    meant for validation at N <= 18.
     """
     land = ls.enumerate_landscape(sizes, propensity)
     n = len(sizes)
-    if n > 16:
-        raise ValueError("reach_probabilities is exact and meant for N <= 16")
+    if n > 18:
+        raise ValueError("reach_probabilities is exact and meant for N <= 18")
     m = 1 << (n - 1)
     bits = ((np.arange(m)[:, None] >> np.arange(n - 1)[None, :]) & 1).astype(np.int8)
     configs = np.concatenate([np.zeros((m, 1), np.int8), bits], axis=1)

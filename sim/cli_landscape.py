@@ -31,7 +31,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     reach = None
     if n <= 22:
         land = ls.enumerate_landscape(sizes, p)
-        if n <= 16:
+        if n <= 18:
             _, reach = reach_probabilities(sizes, p)
     else:
         land = ls.solve_landscape(sizes, p, rng=np.random.default_rng(sc.seed))
