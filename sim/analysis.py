@@ -136,42 +136,89 @@ def sensitivity(
         Y = g["share"].to_numpy(dtype=float)
         if np.ptp(Y) == 0:  # a constant output has no variance to apportion
             for p in names:
-                rows.append(dict(state=sid, parameter=p, index="S1" if sampler == "sobol"
-                                 else "mu_star", value=np.nan, conf=np.nan,
-                                 note=f"share constant ({Y[0]:g}) across the design"))
+                rows.append(
+                    dict(
+                        state=sid,
+                        parameter=p,
+                        index="S1" if sampler == "sobol" else "mu_star",
+                        value=np.nan,
+                        conf=np.nan,
+                        note=f"share constant ({Y[0]:g}) across the design",
+                    )
+                )
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             if sampler == "sobol":
                 from SALib.analyze import sobol
 
-                res = sobol.analyze(problem, Y, calc_second_order=bool(design["second_order"]),
-                                    num_resamples=resamples, conf_level=confidence, seed=seed)
+                res = sobol.analyze(
+                    problem,
+                    Y,
+                    calc_second_order=bool(design["second_order"]),
+                    num_resamples=resamples,
+                    conf_level=confidence,
+                    seed=seed,
+                )
                 for i, p in enumerate(names):
                     for ix in ("S1", "ST"):
-                        rows.append(dict(state=sid, parameter=p, index=ix,
-                                         value=float(res[ix][i]), conf=float(res[f"{ix}_conf"][i])))
+                        rows.append(
+                            dict(
+                                state=sid,
+                                parameter=p,
+                                index=ix,
+                                value=float(res[ix][i]),
+                                conf=float(res[f"{ix}_conf"][i]),
+                            )
+                        )
                 if design["second_order"]:
                     for i in range(len(names)):
                         for j in range(i + 1, len(names)):
-                            rows.append(dict(state=sid, parameter=f"{names[i]} × {names[j]}",
-                                             index="S2", value=float(res["S2"][i, j]),
-                                             conf=float(res["S2_conf"][i, j])))
+                            rows.append(
+                                dict(
+                                    state=sid,
+                                    parameter=f"{names[i]} × {names[j]}",
+                                    index="S2",
+                                    value=float(res["S2"][i, j]),
+                                    conf=float(res["S2_conf"][i, j]),
+                                )
+                            )
             else:
                 from SALib.analyze import morris
 
                 X = np.array([[c[p] for p in names] for c in design["cells"]], dtype=float)
-                res = morris.analyze(problem, X, Y, num_resamples=resamples,
-                                     conf_level=confidence, num_levels=int(design["levels"]),
-                                     seed=seed)
+                res = morris.analyze(
+                    problem,
+                    X,
+                    Y,
+                    num_resamples=resamples,
+                    conf_level=confidence,
+                    num_levels=int(design["levels"]),
+                    seed=seed,
+                )
                 for i, p in enumerate(names):
                     rows += [
-                        dict(state=sid, parameter=p, index="mu", value=float(res["mu"][i]),
-                             conf=np.nan),
-                        dict(state=sid, parameter=p, index="mu_star",
-                             value=float(res["mu_star"][i]), conf=float(res["mu_star_conf"][i])),
-                        dict(state=sid, parameter=p, index="sigma", value=float(res["sigma"][i]),
-                             conf=np.nan),
+                        dict(
+                            state=sid,
+                            parameter=p,
+                            index="mu",
+                            value=float(res["mu"][i]),
+                            conf=np.nan,
+                        ),
+                        dict(
+                            state=sid,
+                            parameter=p,
+                            index="mu_star",
+                            value=float(res["mu_star"][i]),
+                            conf=float(res["mu_star_conf"][i]),
+                        ),
+                        dict(
+                            state=sid,
+                            parameter=p,
+                            index="sigma",
+                            value=float(res["sigma"][i]),
+                            conf=np.nan,
+                        ),
                     ]
     out = pd.DataFrame(rows, columns=["state", "parameter", "index", "value", "conf", "note"])
     out.attrs.update(sampler=sampler, confidence=confidence, resamples=resamples)
@@ -236,24 +283,29 @@ def format_report(a: Analysis, max_rows: int = 60) -> str:
         if wide is None:
             wide = g[cols].copy()
             wide["n"] = g["n"]
-        wide[sid] = [_fmt_share(s, lo, hi) for s, lo, hi in zip(g["share"], g["lo"], g["hi"],
-                                                                  strict=True)]
+        wide[sid] = [
+            _fmt_share(s, lo, hi) for s, lo, hi in zip(g["share"], g["lo"], g["hi"], strict=True)
+        ]
     lines.append("")
     lines.append(f"{status} share per cell ({conf:.0%} Wilson interval):")
     assert wide is not None
     shown = wide.head(max_rows) if max_rows > 0 else wide
     lines.append(shown.to_string())
     if len(wide) > len(shown):
-        lines.append(f"... {len(wide) - len(shown):,} more cells (--max-rows 0 shows all, "
-                     "--csv FILE writes them)")
+        lines.append(
+            f"... {len(wide) - len(shown):,} more cells (--max-rows 0 shows all, "
+            "--csv FILE writes them)"
+        )
     s = a.sensitivity
     if s is not None:
         sampler = s.attrs.get("sampler")
         for sid, g in s.groupby("state", sort=False):
             lines.append("")
             title = "Sobol' indices" if sampler == "sobol" else "Morris elementary effects"
-            lines.append(f"{title} of {sid}'s {status} share ({conf:.0%} confidence, "
-                         f"{s.attrs.get('resamples')} bootstrap resamples):")
+            lines.append(
+                f"{title} of {sid}'s {status} share ({conf:.0%} confidence, "
+                f"{s.attrs.get('resamples')} bootstrap resamples):"
+            )
             notes = g["note"].dropna().unique()
             if len(notes):
                 lines.append("  " + "; ".join(notes) + ": indices undefined")
@@ -271,9 +323,11 @@ def format_report(a: Analysis, max_rows: int = 60) -> str:
             if len(second):
                 lines.append("second-order (S2):")
                 s2 = second.set_index("parameter")[["value", "conf"]].rename(
-                    columns={"value": "S2", "conf": "S2 ±"})
+                    columns={"value": "S2", "conf": "S2 ±"}
+                )
                 lines.append(s2.to_string(float_format=lambda v: f"{v:.3f}"))
             if sampler == "sobol" and (first["value"] < -first["conf"]).any():
-                lines.append("  note: negative indices beyond their interval mean too few runs; "
-                             "increase n")
+                lines.append(
+                    "  note: negative indices beyond their interval mean too few runs; increase n"
+                )
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Command-line front ends for sweeps: ``hedgesim sweep``, ``hedgesim analyze``, ``hedgesim export``.
+"""Command-line front ends for sweeps: ``hedgesim sweep``, ``analyze`` and ``export``.
 
 ``sim.cli`` registers these through :func:`add_commands`; :func:`main_sweep` runs them standalone
 (tests, and before the main CLI wires them in). Every handler returns an exit status: 0 success,
@@ -49,21 +49,43 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument("spec", metavar="SPEC", help="sweep file or scenario with a sweep: block")
     p.add_argument("--out", "-o", required=True, metavar="DIR", help="output directory")
-    p.add_argument("--workers", "-j", type=_positive, metavar="N",
-                   help="worker processes (default: all cores; 1 runs in this process)")
-    p.add_argument("--backend", choices=BACKENDS, default="local",
-                   help="local process pool (default) or Dask (needs hedgesim[dask])")
-    p.add_argument("--scheduler", metavar="ADDR",
-                   help="Dask scheduler address (default: start a LocalCluster)")
-    p.add_argument("--chunk", type=_positive, metavar="K",
-                   help="runs per task and per part file (default: automatic, ≤ 64)")
-    p.add_argument("--format", choices=("parquet", "csv"), default="parquet",
-                   help="part file format (default parquet)")
+    p.add_argument(
+        "--workers",
+        "-j",
+        type=_positive,
+        metavar="N",
+        help="worker processes (default: all cores; 1 runs in this process)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="local",
+        help="local process pool (default) or Dask (needs hedgesim[dask])",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="Dask scheduler address or scheduler file (default: a LocalCluster)",
+    )
+    p.add_argument(
+        "--chunk",
+        type=_positive,
+        metavar="K",
+        help="runs per task and per part file (default: automatic, ≤ 64)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("parquet", "csv"),
+        default="parquet",
+        help="part file format (default parquet)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
-    p.add_argument("--force", action="store_true",
-                   help="replace a different sweep already in DIR")
-    p.add_argument("--dry-run", action="store_true",
-                   help="check the spec and print the design size, run nothing")
+    p.add_argument("--force", action="store_true", help="replace a different sweep already in DIR")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the spec and print the design size, run nothing",
+    )
     p.set_defaults(func=cmd_sweep)
 
     a = sub.add_parser(
@@ -74,19 +96,36 @@ def add_commands(sub: Any) -> None:
         "share with bootstrap confidence intervals.",
     )
     a.add_argument("dir", metavar="DIR", help="sweep output directory")
-    a.add_argument("--status", choices=STATUSES, default="non_aligned",
-                   help="outcome whose share is reported (default non_aligned)")
-    a.add_argument("--state", action="append", metavar="ID",
-                   help="only this focal state (repeatable)")
-    a.add_argument("--confidence", type=_fraction, default=0.95, metavar="P",
-                   help="confidence level of intervals (default 0.95)")
-    a.add_argument("--resamples", type=_positive, default=500, metavar="B",
-                   help="bootstrap resamples for sensitivity intervals (default 500)")
-    a.add_argument("--max-rows", type=int, default=60, metavar="N",
-                   help="cells printed (0 = all; default 60)")
+    a.add_argument(
+        "--status",
+        choices=STATUSES,
+        default="non_aligned",
+        help="outcome whose share is reported (default non_aligned)",
+    )
+    a.add_argument(
+        "--state", action="append", metavar="ID", help="only this focal state (repeatable)"
+    )
+    a.add_argument(
+        "--confidence",
+        type=_fraction,
+        default=0.95,
+        metavar="P",
+        help="confidence level of intervals (default 0.95)",
+    )
+    a.add_argument(
+        "--resamples",
+        type=_positive,
+        default=500,
+        metavar="B",
+        help="bootstrap resamples for sensitivity intervals (default 500)",
+    )
+    a.add_argument(
+        "--max-rows", type=int, default=60, metavar="N", help="cells printed (0 = all; default 60)"
+    )
     a.add_argument("--csv", metavar="FILE", help="also write the per-cell table as CSV")
-    a.add_argument("--sensitivity-csv", metavar="FILE",
-                   help="also write the sensitivity indices as CSV")
+    a.add_argument(
+        "--sensitivity-csv", metavar="FILE", help="also write the sensitivity indices as CSV"
+    )
     a.set_defaults(func=cmd_analyze)
 
     e = sub.add_parser(
@@ -96,10 +135,14 @@ def add_commands(sub: Any) -> None:
     )
     e.add_argument("dir", metavar="DIR", help="sweep output directory")
     fmt = e.add_mutually_exclusive_group()
-    fmt.add_argument("--csv", dest="fmt", action="store_const", const="csv",
-                     help="CSV (default)")
-    fmt.add_argument("--parquet", dest="fmt", action="store_const", const="parquet",
-                     help="one Parquet file per table")
+    fmt.add_argument("--csv", dest="fmt", action="store_const", const="csv", help="CSV (default)")
+    fmt.add_argument(
+        "--parquet",
+        dest="fmt",
+        action="store_const",
+        const="parquet",
+        help="one Parquet file per table",
+    )
     e.add_argument("--out", "-o", metavar="DIR2", help="write there instead of into DIR")
     e.set_defaults(func=cmd_export, fmt="csv")
 
@@ -196,8 +239,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from sim.analysis import analyze, format_report
     from sim.atomic import write_text
 
-    a = analyze(args.dir, status=args.status, states=args.state, confidence=args.confidence,
-                resamples=args.resamples)
+    a = analyze(
+        args.dir,
+        status=args.status,
+        states=args.state,
+        confidence=args.confidence,
+        resamples=args.resamples,
+    )
     print(format_report(a, max_rows=args.max_rows))
     if args.csv:
         write_text(args.csv, a.shares.to_csv(index=False))
@@ -236,4 +284,3 @@ def main_sweep(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main_sweep())
-

@@ -91,7 +91,9 @@ def chunks(n: int, size: int) -> Iterator[tuple[int, ...]]:
         yield tuple(range(start, min(n, start + size)))
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor:
+def process_pool(
+    workers: int, initializer: Callable[[], None] | None = None
+) -> ProcessPoolExecutor:
     """A process pool: fork when the parent is single-threaded, forkserver otherwise.
 
     Fork is fastest and works from any script or notebook, but can deadlock once the parent runs
@@ -102,7 +104,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     ctx = mp.get_context(method)
     if method == "forkserver":
         ctx.set_forkserver_preload(["sim.runner"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=initializer)
 
 
 def default_workers() -> int:

@@ -12,7 +12,7 @@ sweeps address.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -235,6 +235,9 @@ class Scenario(Strict):
         description="Named groups of mechanisms to switch off together (for --ablate NAME).",
     )
     landscape: LandscapeSpec = Field(default_factory=LandscapeSpec)
+    sweep: dict[str, Any] | None = Field(
+        None, exclude=True, description="A sweep over this scenario (read by hedgesim sweep)."
+    )
     focal: list[StateId] = Field(default_factory=list)
     replications: Annotated[int, Field(ge=1, le=1_000_000)] = 100
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0

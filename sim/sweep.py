@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import multiprocessing
 import os
 import platform
 import re
@@ -53,7 +52,7 @@ import pyarrow.parquet as pq
 import sim
 from sim.atomic import write_json, write_table
 from sim.metrics import ALIGNED, NON_ALIGNED, STATUSES, SYSTEM_COLUMNS
-from sim.runner import default_workers, seed_for, simulate
+from sim.runner import default_workers, process_pool, seed_for, simulate
 from sim.scenario import scenario_hash, split_path, validate_document
 from sim.schema import Scenario
 from sim.sweepspec import Design, build_design, load_spec, resolve_document
@@ -113,14 +112,20 @@ class Layout:
 
     @classmethod
     def of(cls, design: Design) -> Layout:
-        return cls(tuple(design.columns), tuple(design.dtypes[c] for c in design.columns),
-                   tuple(reported_states(design.base)))
+        return cls(
+            tuple(design.columns),
+            tuple(design.dtypes[c] for c in design.columns),
+            tuple(reported_states(design.base)),
+        )
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any]) -> Layout:
         d = manifest["design"]
-        return cls(tuple(d["columns"]), tuple(d["dtypes"][c] for c in d["columns"]),
-                   tuple(manifest["scenario"]["states_reported"]))
+        return cls(
+            tuple(d["columns"]),
+            tuple(d["dtypes"][c] for c in d["columns"]),
+            tuple(manifest["scenario"]["states_reported"]),
+        )
 
     def metric_fields(self) -> list[pa.Field]:
         out = []
@@ -176,8 +181,7 @@ def run_id(cell_hash: str, seed: int, version: str = sim.__version__) -> str:
 
 def _param_array(values: list[Any], dtype: str) -> pa.Array:
     if dtype == "string":
-        values = [None if v is None else v if isinstance(v, str) else json.dumps(v)
-                  for v in values]
+        values = [None if v is None else v if isinstance(v, str) else json.dumps(v) for v in values]
     return pa.array(values, type=_ARROW[dtype])
 
 
@@ -212,9 +216,9 @@ _PREPARED: OrderedDict[str, tuple[World, Scenario]] = OrderedDict()
 _PREPARED_MAX = 32
 
 
-def _prepare(base: dict[str, Any], cell: int, values: dict[str, Any], expected: str) -> tuple[
-    World, Scenario
-]:
+def _prepare(
+    base: dict[str, Any], cell: int, values: dict[str, Any], expected: str
+) -> tuple[World, Scenario]:
     """Resolve and compile one cell, once per worker process (cached by scenario hash)."""
     hit = _PREPARED.get(expected)
     if hit is not None:
@@ -245,8 +249,9 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     t0 = time.perf_counter()
     lay = task.layout
     cells = {c: (values, h) for c, values, h in task.cells}
-    runs: dict[str, list[Any]] = {k: [] for k in ("run_id", "run_index", "cell", "replication",
-                                                  "seed")}
+    runs: dict[str, list[Any]] = {
+        k: [] for k in ("run_id", "run_index", "cell", "replication", "seed")
+    }
     params: dict[str, list[Any]] = {c: [] for c in lay.columns}
     metrics: list[list[np.ndarray]] = []  # per run: one array per metric column, final row
     steps_parts: list[tuple[str, int, np.ndarray, list[np.ndarray]]] = []
@@ -331,6 +336,14 @@ def _noop() -> int:
     return os.getpid()
 
 
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops submitting and exits cleanly (the chunks
+    in flight finish and are discarded; no traceback from every worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 # ------------------------------------------------------------------------------------------------
 # The output directory
 # ------------------------------------------------------------------------------------------------
@@ -373,8 +386,13 @@ class Store:
 
     # -- locking: one writer per directory; kill -9 releases it ---------------------------------
     def lock(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise SweepError(
+                f"{self.root}: cannot write here ({exc.strerror or exc})", code=2
+            ) from None
         try:
             import fcntl
 
@@ -526,9 +544,12 @@ def _manifest(design: Design, fmt: str) -> dict[str, Any]:
             "levels": spec.levels if spec.sampler == "morris" else None,
             "problem": design.problem,
             "parameters": [
-                {"name": p.name, "kind": p.kind,
-                 "values": list(p.values) if p.values is not None else None,
-                 "bounds": list(p.bounds) if p.bounds is not None else None}
+                {
+                    "name": p.name,
+                    "kind": p.kind,
+                    "values": list(p.values) if p.values is not None else None,
+                    "bounds": list(p.bounds) if p.bounds is not None else None,
+                }
                 for p in spec.parameters
             ],
             "n_cases": len(spec.cases),
@@ -565,8 +586,12 @@ def _conflict(old: dict[str, Any], new: dict[str, Any]) -> str:
     ov, nv = old.get("versions", {}).get("hedgesim"), new["versions"]["hedgesim"]
     if ov != nv:
         return f"it was written by hedgesim {ov}, this is {nv}"
-    for key, what in (("n_cells", "cells"), ("replications", "replications"),
-                      ("root_seed", "root seed"), ("record_every", "recording")):
+    for key, what in (
+        ("n_cells", "cells"),
+        ("replications", "replications"),
+        ("root_seed", "root seed"),
+        ("record_every", "recording"),
+    ):
         if old.get(key) != new[key]:
             return f"{what}: {old.get(key)} there, {new[key]} here"
     if old.get("design", {}).get("columns") != new["design"]["columns"]:
@@ -655,17 +680,18 @@ def _drive(
 
 
 def _local_executor(workers: int) -> ProcessPoolExecutor:
-    """A process pool; ``fork`` where available (workers start warm, no re-import)."""
-    ctx = None
-    if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin":
-        ctx = multiprocessing.get_context("fork")
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    """A process pool (``sim.runner.process_pool``: fork when the parent has no threads, else
+    forkserver, so a sweep started from a notebook kernel cannot deadlock)."""
+    ex = process_pool(workers, initializer=_ignore_sigint)
     ex.submit(_noop).result()  # start the workers now, before any thread (tqdm, arrow) exists
     return ex
 
 
 def dask_executor(scheduler: str | None, workers: int) -> tuple[Executor, int, Callable[[], None]]:
     """``distributed.Client(ADDR).get_executor()``, or a LocalCluster when no address.
+
+    ``scheduler`` is an address (``tcp://host:8786``) or the path of a scheduler file written by
+    ``dask scheduler --scheduler-file`` (the usual way on SLURM).
 
     Returns the executor, its number of worker slots, and a function that closes everything.
     """
@@ -681,10 +707,14 @@ def dask_executor(scheduler: str | None, workers: int) -> tuple[Executor, int, C
     cluster = None
     if scheduler:
         try:
-            client = Client(scheduler, timeout="30s")
-        except OSError as exc:
-            raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {exc}", code=2) \
-                from None
+            if Path(scheduler).is_file():  # a scheduler file (dask scheduler --scheduler-file)
+                client = Client(scheduler_file=scheduler, timeout="30s")
+            else:
+                client = Client(scheduler, timeout="30s")
+        except (OSError, ValueError) as exc:
+            raise SweepError(
+                f"cannot reach the Dask scheduler at {scheduler}: {exc}", code=2
+            ) from None
     else:
         cluster = LocalCluster(
             n_workers=workers,
@@ -839,8 +869,11 @@ def execute(
                 ex = executor
                 _drive(tasks, lambda t: ex.submit(run_chunk, t), window or 2 * slots + 1, take)
         except (RunFailed, BrokenExecutor) as exc:
-            why = str(exc) if isinstance(exc, RunFailed) else (
-                f"a worker process died ({exc}); out of memory?")
+            why = (
+                str(exc)
+                if isinstance(exc, RunFailed)
+                else (f"a worker process died ({exc}); out of memory?")
+            )
             raise SweepError(
                 f"{why}\n{parts} chunks were written by this invocation; fix "
                 "the cause and re-run the same command to resume",
@@ -856,8 +889,7 @@ def execute(
         invocation["runs_after"] = already + ran
         manifest["complete"] = True
         write_json(store.manifest_path, manifest)
-        return SweepReport(store.root, design.n_runs, already, ran,
-                           time.perf_counter() - t0, parts)
+        return SweepReport(store.root, design.n_runs, already, ran, time.perf_counter() - t0, parts)
     finally:
         for fn in reversed(closers):
             fn()
@@ -877,8 +909,14 @@ def _progress(total: int, initial: int, enabled: bool) -> Any:
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, unit="run", file=sys.stderr, dynamic_ncols=True,
-                smoothing=0.05)
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="run",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        smoothing=0.05,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -946,18 +984,22 @@ def load_sweep(directory: str | Path, columns: Sequence[str] | None = None) -> S
     if manifest.get("record_every") is not None:
         schema = Layout.from_manifest(manifest).steps_schema()
         committed = store.run_parts()
-        parts = [_read_part(p, schema) for first, p in sorted(store.step_parts().items())
-                 if first in committed]
+        parts = [
+            _read_part(p, schema)
+            for first, p in sorted(store.step_parts().items())
+            if first in committed
+        ]
         t = pa.concat_tables(parts) if parts else schema.empty_table()
-        t = _dedupe(t.sort_by([("run_index", "ascending"), ("step", "ascending")]),
-                    "run_index", "step")
+        t = _dedupe(
+            t.sort_by([("run_index", "ascending"), ("step", "ascending")]), "run_index", "step"
+        )
         steps = t.to_pandas()
     return SweepData(runs, steps, manifest)
 
 
-def export_sweep(directory: str | Path, fmt: str = "csv", out: str | Path | None = None) -> list[
-    Path
-]:
+def export_sweep(
+    directory: str | Path, fmt: str = "csv", out: str | Path | None = None
+) -> list[Path]:
     """Write the runs (and steps) tables as single files ``runs.<fmt>`` / ``steps.<fmt>``."""
     if fmt not in FORMATS:
         raise SweepError(f"unknown format {fmt!r}", code=2)

@@ -122,8 +122,16 @@ class SweepSpec:
         return (_key_position(self.node, full) if key else None) or locate(self.node, full)
 
     def problem(self, path: Sequence[PathPart], message: str, key: bool = False) -> Problem:
+        """A problem at ``path`` of the spec. Parameter keys are dotted scenario paths; they are
+        shown split (``parameters.sanctions.0.level.values``), as the user reads them."""
         pos = self.position(path, key)
-        return Problem(self.source, (*self.prefix, *path), message, *(pos or (None, None)))
+        shown: list[PathPart] = []
+        for part in (*self.prefix, *path):
+            try:
+                shown += split_path(part) if isinstance(part, str) and "." in part else [part]
+            except ValueError:
+                shown.append(part)
+        return Problem(self.source, tuple(shown), message, *(pos or (None, None)))
 
 
 @dataclass
@@ -351,13 +359,19 @@ def _parse(spec: SweepSpec) -> None:
     if sampler == "grid":
         for k in ("n", "second_order", "levels"):
             if k in raw:
-                err((k,), f"`{k}` only applies to sampled designs (sampler: lhs, sobol, morris)",
-                    key=True)
+                err(
+                    (k,),
+                    f"`{k}` only applies to sampled designs (sampler: lhs, sobol, morris)",
+                    key=True,
+                )
     else:
         if "n" not in raw:
-            what = {"lhs": "number of points", "sobol": "base sample size N (runs per cell "
-                    "times N·(2D+2), or N·(D+2) without second order)",
-                    "morris": "number of trajectories"}[sampler]
+            what = {
+                "lhs": "number of points",
+                "sobol": "base sample size N (runs per cell "
+                "times N·(2D+2), or N·(D+2) without second order)",
+                "morris": "number of trajectories",
+            }[sampler]
             err(("sampler",), f"sampler {sampler} needs `n` ({what})")
         if "second_order" in raw and sampler != "sobol":
             err(("second_order",), "`second_order` only applies to sampler sobol", key=True)
@@ -415,11 +429,17 @@ def _parse(spec: SweepSpec) -> None:
             clean[key] = value
         spec.cases.append(clean)
     if cases and sampler != "grid":
-        err(("cases",), f"cases cannot be combined with sampler {sampler} (a sampled design "
-            "must stay intact for its analysis); write one sweep per case", key=True)
+        err(
+            ("cases",),
+            f"cases cannot be combined with sampler {sampler} (a sampled design "
+            "must stay intact for its analysis); write one sweep per case",
+            key=True,
+        )
 
-    if not spec.parameters and not spec.cases and not any(
-        p.path[len(spec.prefix):][:1] == ("parameters",) for p in bad
+    if (
+        not spec.parameters
+        and not spec.cases
+        and not any(p.path[len(spec.prefix) :][:1] == ("parameters",) for p in bad)
     ):
         err((), "nothing to sweep: give `parameters` (and/or `cases`)")
     if sampler != "grid" and not params and not bad:
@@ -451,8 +471,11 @@ def _parse_parameter(spec: SweepSpec, name: str, pspec: Any, err: Any) -> Parame
         if k not in KINDS:
             err((*where, k), f"unknown field (expected one of: {', '.join(KINDS)})", key=True)
     if len(kinds) != 1:
-        msg = ("give exactly one of values, range, linspace, bounds" if kinds else
-               "missing its values: give one of values, range, linspace, bounds")
+        msg = (
+            "give exactly one of values, range, linspace, bounds"
+            if kinds
+            else "missing its values: give one of values, range, linspace, bounds"
+        )
         err(where, msg, key=True)
         return None
     kind = kinds[0]
@@ -460,12 +483,20 @@ def _parse_parameter(spec: SweepSpec, name: str, pspec: Any, err: Any) -> Parame
     at = (*where, kind)
     sampled = spec.sampler != "grid"
     if sampled and kind != "bounds":
-        err(at, f"sampler {spec.sampler} draws values itself: give `bounds: [low, high]` "
-            f"instead of `{kind}`", key=True)
+        err(
+            at,
+            f"sampler {spec.sampler} draws values itself: give `bounds: [low, high]` "
+            f"instead of `{kind}`",
+            key=True,
+        )
         return None
     if not sampled and kind == "bounds":
-        err(at, "bounds need a sampler (sampler: lhs, sobol or morris); for a grid give "
-            "values, range or linspace", key=True)
+        err(
+            at,
+            "bounds need a sampler (sampler: lhs, sobol or morris); for a grid give "
+            "values, range or linspace",
+            key=True,
+        )
         return None
 
     if kind == "values":
@@ -731,8 +762,13 @@ def build_design(spec: SweepSpec) -> Design:
     size = design_size(spec)
     if size > MAX_CELLS or size * spec.replications > MAX_RUNS:
         raise InputError(
-            [spec.problem((), f"design too large: {size:,} cells × {spec.replications:,} "
-                          f"replications (limits {MAX_CELLS:,} cells, {MAX_RUNS:,} runs)")]
+            [
+                spec.problem(
+                    (),
+                    f"design too large: {size:,} cells × {spec.replications:,} "
+                    f"replications (limits {MAX_CELLS:,} cells, {MAX_RUNS:,} runs)",
+                )
+            ]
         )
 
     # 1. Each parameter value (or bound) alone: precise positions for the common mistakes.
@@ -744,11 +780,20 @@ def build_design(spec: SweepSpec) -> Design:
         out = res.check(ov)
         if isinstance(out, list):
             for q in out:
-                key = next((k for k, (pp, _) in zip(case, ov, strict=True)
-                            if tuple(q.path[: len(pp)]) == pp), None)
+                key = next(
+                    (
+                        k
+                        for k, (pp, _) in zip(case, ov, strict=True)
+                        if tuple(q.path[: len(pp)]) == pp
+                    ),
+                    None,
+                )
                 where = ("cases", i, key) if key else ("cases", i)
-                bad.append(spec.problem(where, _describe(q, split_path(key) if key else ()),
-                                        key=key is not None))
+                bad.append(
+                    spec.problem(
+                        where, _describe(q, split_path(key) if key else ()), key=key is not None
+                    )
+                )
     if bad:
         raise InputError(bad)
 
@@ -780,15 +825,24 @@ def build_design(spec: SweepSpec) -> Design:
         out = res.check(ov, checked=True)
         if isinstance(out, list):
             for q in out:
-                owner = next((k for k, (pp, _) in zip(cell, ov, strict=True)
-                              if tuple(q.path[: len(pp)]) == pp), next(iter(cell)))
+                owner = next(
+                    (
+                        k
+                        for k, (pp, _) in zip(cell, ov, strict=True)
+                        if tuple(q.path[: len(pp)]) == pp
+                    ),
+                    next(iter(cell)),
+                )
                 combo = ", ".join(f"{k}={v!r}" for k, v in cell.items())
                 where: tuple[PathPart, ...] = ("parameters", owner)
                 if owner not in {p.name for p in spec.parameters}:
                     case_i = next((j for j, c in enumerate(spec.cases) if owner in c), 0)
                     where = ("cases", case_i, owner)
-                bad.append(spec.problem(where, f"cell {ci} ({combo}): "
-                                        f"{_describe(q, split_path(owner))}", key=True))
+                bad.append(
+                    spec.problem(
+                        where, f"cell {ci} ({combo}): {_describe(q, split_path(owner))}", key=True
+                    )
+                )
             if len(bad) >= 20:
                 break
             continue

@@ -114,14 +114,19 @@ cases:
     grid = "parameters:\n  params.temperature: {values: [0.1, 0.2, 0.4]}\n"
     d2 = design_of(tmp_path, text + grid)
     assert d2.n_cells == 6
-    assert d2.cells[4] == {"sanctions.0.level": 0.9, "distrust.IRN.RUS": 0.0,
-                           "params.temperature": 0.2}
+    assert d2.cells[4] == {
+        "sanctions.0.level": 0.9,
+        "distrust.IRN.RUS": 0.0,
+        "params.temperature": 0.2,
+    }
 
 
 def test_sweep_block_inside_a_scenario(tmp_path: Path) -> None:
     p = tmp_path / "with_sweep.yaml"
-    p.write_text(SCENARIO + "sweep:\n  replications: 2\n  steps: 5\n  seed: 3\n"
-                 "  parameters:\n    params.temperature: {values: [0.1, 0.2]}\n")
+    p.write_text(
+        SCENARIO + "sweep:\n  replications: 2\n  steps: 5\n  seed: 3\n"
+        "  parameters:\n    params.temperature: {values: [0.1, 0.2]}\n"
+    )
     d = build_design(load_spec(p))
     assert (d.n_cells, d.n_runs, d.root_seed) == (2, 4, 3)
     assert d.base.params.steps == 5 and d.base.seed == 3
@@ -203,12 +208,19 @@ def test_sobol_size_not_a_power_of_two_warns_with_its_line(tmp_path: Path, capsy
     assert str(w).startswith(f"{tmp_path / 'sweep.yaml'}:3:4: n: warning:")
     assert "8 or 16" in w.message
     assert not load_spec(write(tmp_path, SAMPLED.format(sampler="sobol", n=16, extra=""))).warnings
-    rc = main_sweep(["sweep", str(tmp_path / "sweep.yaml"), "--out", str(tmp_path / "o"),
-                     "--dry-run"])
+    rc = main_sweep(
+        ["sweep", str(tmp_path / "sweep.yaml"), "--out", str(tmp_path / "o"), "--dry-run"]
+    )
     assert rc == 0  # a warning is not an error
-    rc = main_sweep(["sweep", str(write(tmp_path, SAMPLED.format(sampler="sobol", n=12,
-                                                                  extra=""))),
-                     "--out", str(tmp_path / "o"), "--dry-run"])
+    rc = main_sweep(
+        [
+            "sweep",
+            str(write(tmp_path, SAMPLED.format(sampler="sobol", n=12, extra=""))),
+            "--out",
+            str(tmp_path / "o"),
+            "--dry-run",
+        ]
+    )
     assert "warning: Sobol' base size 12" in capsys.readouterr().err
 
 
@@ -220,136 +232,211 @@ BAD = [
     (  # unknown path: found by applying it to the scenario and validating
         "unknown path",
         "scenario: quad.yaml\nparameters:\n  states.IRN.preferences.autonmy: {values: [1, 2]}\n",
-        3, "states.IRN.preferences.autonmy", "parameters.states.IRN.preferences.autonmy",
+        3,
+        "states.IRN.preferences.autonmy",
+        "parameters.states.IRN.preferences.autonmy",
         "unknown field",
     ),
     (  # with a single value too, the error points at the path, not at the value
         "unknown path, one value",
         "scenario: quad.yaml\nparameters:\n  a: {values: [1]}\n",
-        3, "a:", "parameters.a", "unknown field",
+        3,
+        "a:",
+        "parameters.a",
+        "unknown field",
     ),
     (
         "list index out of range",
         "scenario: quad.yaml\nparameters:\n  sanctions.3.level: {values: [0.1, 0.2]}\n",
-        3, "sanctions.3.level", "parameters.sanctions.3.level", "no item 3 in a list of 1",
+        3,
+        "sanctions.3.level",
+        "parameters.sanctions.3.level",
+        "no item 3 in a list of 1",
     ),
     (
         "empty values",
         "scenario: quad.yaml\nparameters:\n  sanctions.0.level:\n    values: []\n",
-        4, "[]", "parameters.sanctions.0.level.values", "empty list",
+        4,
+        "[]",
+        "parameters.sanctions.0.level.values",
+        "empty list",
     ),
     (
         "step zero",
         "scenario: quad.yaml\nparameters:\n  sanctions.0.level:\n"
         "    range: {start: 0, stop: 1, step: 0}\n",
-        4, "0}", "parameters.sanctions.0.level.range.step", "step must be > 0",
+        4,
+        "0}",
+        "parameters.sanctions.0.level.range.step",
+        "step must be > 0",
     ),
     (
         "negative step",
         "scenario: quad.yaml\nparameters:\n  sanctions.0.level:\n"
         "    range: {start: 0, stop: 1,\n            step: -0.1}\n",
-        5, "-0.1", "parameters.sanctions.0.level.range.step", "step must be > 0",
+        5,
+        "-0.1",
+        "parameters.sanctions.0.level.range.step",
+        "step must be > 0",
     ),
     (
         "stop below start",
         "scenario: quad.yaml\nparameters:\n  sanctions.0.level:\n"
         "    range: {start: 0.5, stop: 0.1, step: 0.1}\n",
-        4, "0.1,", "parameters.sanctions.0.level.range.stop", "below start",
+        4,
+        "0.1,",
+        "parameters.sanctions.0.level.range.stop",
+        "below start",
     ),
     (
         "linspace num zero",
         "scenario: quad.yaml\nparameters:\n  sanctions.0.level:\n"
         "    linspace: {start: 0, stop: 1, num: 0}\n",
-        4, "0}", "parameters.sanctions.0.level.linspace.num", "integer ≥ 1",
+        4,
+        "0}",
+        "parameters.sanctions.0.level.linspace.num",
+        "integer ≥ 1",
     ),
     (
         "bounds reversed",
         "scenario: quad.yaml\nsampler: lhs\nn: 4\nparameters:\n"
         "  sanctions.0.level: {bounds: [0.9, 0.1]}\n",
-        5, "[0.9", "parameters.sanctions.0.level.bounds", "bounds reversed",
+        5,
+        "[0.9",
+        "parameters.sanctions.0.level.bounds",
+        "bounds reversed",
     ),
     (
         "sampler without bounds",
         "scenario: quad.yaml\nsampler: sobol\nn: 8\nparameters:\n"
         "  sanctions.0.level: {values: [0.1, 0.9]}\n",
-        5, "values", "parameters.sanctions.0.level.values", "give `bounds: [low, high]`",
+        5,
+        "values",
+        "parameters.sanctions.0.level.values",
+        "give `bounds: [low, high]`",
     ),
     (
         "sampler without n",
         "scenario: quad.yaml\nsampler: lhs\nparameters:\n  sanctions.0.level: {bounds: [0, 1]}\n",
-        2, "lhs", "sampler", "needs `n`",
+        2,
+        "lhs",
+        "sampler",
+        "needs `n`",
     ),
     (
         "bounds in a grid",
         "scenario: quad.yaml\nparameters:\n  sanctions.0.level: {bounds: [0, 1]}\n",
-        3, "bounds", "parameters.sanctions.0.level.bounds", "need a sampler",
+        3,
+        "bounds",
+        "parameters.sanctions.0.level.bounds",
+        "need a sampler",
     ),
     (
         "value out of range, at that value",
         "scenario: quad.yaml\nparameters:\n  distrust.IRN.USA:\n    values:\n"
         "      - 0.5\n      - 1.7\n",
-        6, "1.7", "parameters.distrust.IRN.USA.values.1", "between 0 and 1",
+        6,
+        "1.7",
+        "parameters.distrust.IRN.USA.values.1",
+        "between 0 and 1",
     ),
     (
         "unknown top-level key",
         "scenario: quad.yaml\nreplicatoins: 3\nparameters:\n  sanctions.0.level: {values: [1]}\n",
-        2, "replicatoins", "replicatoins", "unknown field",
+        2,
+        "replicatoins",
+        "replicatoins",
+        "unknown field",
     ),
     (
         "unknown sampler",
         "scenario: quad.yaml\nsampler: saltelli\nparameters:\n  sanctions.0.level: {values: [1]}\n",
-        2, "saltelli", "sampler", "unknown sampler",
+        2,
+        "saltelli",
+        "sampler",
+        "unknown sampler",
     ),
     (
         "seed cannot be swept",
         "scenario: quad.yaml\nparameters:\n  seed: {values: [1, 2]}\n",
-        3, "seed", "parameters.seed", "cannot be varied",
+        3,
+        "seed",
+        "parameters.seed",
+        "cannot be varied",
     ),
     (
         "missing scenario file",
         "name: x\nscenario: nowhere.yaml\nparameters:\n  sanctions.0.level: {values: [1]}\n",
-        2, "nowhere.yaml", "scenario", "no such file",
+        2,
+        "nowhere.yaml",
+        "scenario",
+        "no such file",
     ),
     (
         "unknown path inside a case",
         "scenario: quad.yaml\ncases:\n  - {sanctions.0.level: 0.2}\n"
         "  - {sanctions.0.level: 0.3, params.temprature: 1}\n",
-        4, "params.temprature", "cases.1.params.temprature", "unknown field",
+        4,
+        "params.temprature",
+        "cases.1.params.temprature",
+        "unknown field",
     ),
     (
         "no value kind",
         "scenario: quad.yaml\nparameters:\n  sanctions.0.level: {vals: [1]}\n",
-        3, "vals", "parameters.sanctions.0.level.vals", "unknown field",
+        3,
+        "vals",
+        "parameters.sanctions.0.level.vals",
+        "unknown field",
     ),
     (
         "wrong type for a value",
         "scenario: quad.yaml\nparameters:\n  sanctions.0.level: {values: [0.2, high]}\n",
-        3, "high", "parameters.sanctions.0.level.values.1", "valid number",
+        3,
+        "high",
+        "parameters.sanctions.0.level.values.1",
+        "valid number",
     ),
     (
         "nothing to sweep",
         "scenario: quad.yaml\nreplications: 2\n",
-        None, None, "<root>", "nothing to sweep",
+        None,
+        None,
+        "<root>",
+        "nothing to sweep",
     ),
     (
         "steps out of range",
         "scenario: quad.yaml\nsteps: 0\nparameters:\n  sanctions.0.level: {values: [1]}\n",
-        2, "0", "steps", "integer from 1",
+        2,
+        "0",
+        "steps",
+        "integer from 1",
     ),
     (  # valid alone, invalid together: a symmetric field given both ways with different values
         "combination",
         "scenario: quad.yaml\nparameters:\n  rivalry.RUS.IND: {values: [0.2]}\n"
         "  rivalry.IND.RUS: {values: [0.2, 0.5]}\n",
-        None, None, "parameters.rivalry", "symmetric field given both ways",
+        None,
+        None,
+        "parameters.rivalry",
+        "symmetric field given both ways",
     ),
 ]
 
 
-@pytest.mark.parametrize(("label", "text", "line", "token", "path", "message"), BAD,
-                         ids=[b[0] for b in BAD])
+@pytest.mark.parametrize(
+    ("label", "text", "line", "token", "path", "message"), BAD, ids=[b[0] for b in BAD]
+)
 def test_bad_spec_reports_line_column_and_path(
-    tmp_path: Path, capsys, label: str, text: str, line: int | None, token: str | None,
-    path: str, message: str
+    tmp_path: Path,
+    capsys,
+    label: str,
+    text: str,
+    line: int | None,
+    token: str | None,
+    path: str,
+    message: str,
 ) -> None:
     """``token`` is the text the reported column must point at on ``line``."""
     sweep = write(tmp_path, text)

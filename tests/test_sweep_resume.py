@@ -1,0 +1,199 @@
+"""Kill -9 and resume; Dask backends. Slower than the other sweep tests (subprocesses, clusters),
+but each stays within a few seconds on 2 cores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli_sweep import main_sweep
+from sim.sweep import SweepError, load_sweep, run_sweep
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
+
+SCENARIO = """\
+name: quad
+states:
+  USA: {name: United States, power: 0.1331}
+  RUS: {name: Russia, power: 0.0365}
+  CHN: {name: China, power: 0.2306}
+  IND: {name: India, power: 0.0868}
+  IRN: {name: Iran, power: 0.0153}
+distrust:
+  IRN: {USA: 0.9, RUS: 0.4, CHN: 0.3}
+  IND: {CHN: 0.6}
+rivalry:
+  USA: {RUS: 0.8, CHN: 0.7, IRN: 0.9}
+  IND: {CHN: 0.5}
+interests:
+  IND: {USA: 0.4, RUS: 0.4}
+  IRN: {RUS: 0.3, CHN: 0.4}
+sanctions:
+  - name: max pressure
+    senders: [USA]
+    targets: [IRN]
+    level: 0.6
+focal: [IRN, IND]
+params: {steps: 8, temperature: 0.3}
+seed: 11
+"""
+
+SLOW = """\
+scenario: quad.yaml
+replications: 24
+steps: 40
+record: {every: 20}
+parameters:
+  sanctions.0.level: {values: [0.0, 0.25, 0.5, 0.75, 1.0]}
+  mechanisms.partner_hedging.weight: {values: [0.0, 3.0]}
+"""
+
+
+def write(tmp: Path, text: str) -> Path:
+    (tmp / "quad.yaml").write_text(SCENARIO)
+    p = tmp / "sweep.yaml"
+    p.write_text(text)
+    return p
+
+
+def parts(out: Path) -> int:
+    d = out / "runs"
+    return sum(1 for p in d.iterdir() if p.name.startswith("part-")) if d.is_dir() else 0
+
+
+def start(spec: Path, out: Path, *extra: str) -> subprocess.Popen:
+    code = "import sys; from sim.cli_sweep import main_sweep; sys.exit(main_sweep(sys.argv[1:]))"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "sweep", str(spec), "--out", str(out), "-q", *extra],
+        start_new_session=True,  # its own process group, so we can also reap its workers
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def kill_when(proc: subprocess.Popen, out: Path, n_parts: int, timeout: float = 60.0) -> None:
+    """SIGKILL the sweep process once ``n_parts`` parts exist (its workers die with the group)."""
+    deadline = time.monotonic() + timeout
+    while parts(out) < n_parts:
+        if proc.poll() is not None:
+            pytest.fail(f"sweep ended before it could be killed: {proc.stderr.read().decode()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("sweep made no progress")
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def test_killed_twice_then_resumed_equals_an_uninterrupted_sweep(tmp_path: Path) -> None:
+    spec = write(tmp_path, SLOW)
+    ref_dir = tmp_path / "ref"
+    run_sweep(spec, ref_dir, workers=1, progress=False)
+    ref = load_sweep(ref_dir)
+    n = len(ref.runs)
+    assert n == 240 and len(ref.steps) == 240 * 3
+
+    out = tmp_path / "out"
+    kill_when(start(spec, out, "--workers", "2", "--chunk", "3"), out, 4)
+    first = load_sweep(out)  # a killed directory loads: no torn file, only whole chunks
+    k = len(first.runs)
+    assert 0 < k < n
+    assert first.runs["run_id"].is_unique
+    expect = ref.runs.set_index("run_index").loc[first.runs["run_index"]].reset_index()
+    pd.testing.assert_frame_equal(first.runs, expect[first.runs.columns])
+    assert set(first.steps["run_id"]) == set(first.runs["run_id"])
+
+    # killed again, resuming with other workers and chunk size
+    kill_when(start(spec, out, "--workers", "1", "--chunk", "5"), out, parts(out) + 4)
+    second = load_sweep(out)
+    assert k < len(second.runs) < n
+
+    assert main_sweep(["sweep", str(spec), "--out", str(out), "-q", "-j", "2", "--chunk", "7"]) == 0
+    done = load_sweep(out)
+    pd.testing.assert_frame_equal(done.runs, ref.runs)  # exactly the rows: no loss, no duplicate
+    pd.testing.assert_frame_equal(done.steps, ref.steps)
+    assert not [
+        p for d in ("runs", "steps") for p in (out / d).iterdir() if not p.name.startswith("part-")
+    ]
+    invocations = done.manifest["invocations"]
+    assert len(invocations) == 3 and invocations[-1]["runs_after"] == n
+
+
+def test_killed_before_anything_was_written(tmp_path: Path) -> None:
+    spec = write(tmp_path, SLOW.replace("replications: 24", "replications: 2"))
+    out = tmp_path / "out"
+    proc = start(spec, out, "--workers", "1")
+    time.sleep(0.05)  # still importing: nothing on disk yet
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    report = run_sweep(spec, out, workers=1, progress=False)
+    assert report.ran + report.already == report.n_runs == 20
+    assert len(load_sweep(out).runs) == 20
+
+
+# --------------------------------------------------------------------------------------------
+# Dask
+# --------------------------------------------------------------------------------------------
+
+GRID = """\
+scenario: quad.yaml
+replications: 4
+parameters:
+  sanctions.0.level: {values: [0.0, 1.0]}
+  mechanisms.historical_distrust.weight: {values: [0.0, 1.0, 2.0]}
+"""
+
+
+def test_dask_local_cluster_and_scheduler_address_match_local(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    spec = write(tmp_path, GRID)
+    run_sweep(spec, tmp_path / "local", workers=1, progress=False)
+    ref = load_sweep(tmp_path / "local").runs
+
+    run_sweep(spec, tmp_path / "dask", backend="dask", workers=2, chunk=3, progress=False)
+    pd.testing.assert_frame_equal(load_sweep(tmp_path / "dask").runs, ref)
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+    ) as cluster:
+        rc = main_sweep(
+            [
+                "sweep",
+                str(spec),
+                "--out",
+                str(tmp_path / "addr"),
+                "-q",
+                "--backend",
+                "dask",
+                "--scheduler",
+                cluster.scheduler_address,
+                "--chunk",
+                "5",
+            ]
+        )
+    assert rc == 0
+    pd.testing.assert_frame_equal(load_sweep(tmp_path / "addr").runs, ref)
+
+
+def test_dask_missing_gives_a_clear_message(tmp_path: Path, monkeypatch, capsys) -> None:
+    spec = write(tmp_path, GRID)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    with pytest.raises(SweepError, match=r"pip install 'hedgesim\[dask\]'") as info:
+        run_sweep(spec, tmp_path / "o", backend="dask", progress=False)
+    assert info.value.code == 2
+    assert main_sweep(["sweep", str(spec), "--out", str(tmp_path / "o"), "--backend", "dask"]) == 2
+    assert "hedgesim[dask]" in capsys.readouterr().err
