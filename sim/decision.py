@@ -28,8 +28,16 @@ TAU = np.array([0.0, 0.5, 1.0])  # weight of none / friendship / alliance
 EXPOSURE = np.array([0.1, 0.6, 1.0])  # how much a sender can hurt you, by your tie with it
 OPTION_VALUE = np.array([0.2, 1.0, 0.0])  # option a rival of j is to i, by i's tie with it
 
-Terms = dict[str, tuple[np.ndarray, np.ndarray]]
-"""mechanism name -> (utility added to friendship, utility added to alliance), each (N, N)."""
+Pair = np.ndarray
+"""A (2, N, N) array: ``[0]`` is added to the utility of friendship, ``[1]`` to that of alliance
+(both relative to no tie). Unpacks as ``friendship, alliance = pair``."""
+Terms = dict[str, Pair]
+"""mechanism name -> its Pair."""
+
+
+def _both(cost: np.ndarray, friendship: float, alliance: float) -> Pair:
+    """``cost`` scaled by one factor for friendship and one for alliance, as a Pair."""
+    return cost[None] * np.array([friendship, alliance])[:, None, None]
 
 
 @dataclass
@@ -45,44 +53,43 @@ class Dyadic:
 
 @dataclass(frozen=True)
 class _Regimes:
-    """A set of active sanctions regimes as arrays (R regimes, T targets, S senders)."""
+    """A set of active sanctions regimes as arrays (R regimes, S senders), built once per set."""
 
-    targets: np.ndarray  # (T,) every state targeted by some regime
     senders: np.ndarray  # (S,) every state sending some regime
-    support: np.ndarray  # (T, N) P_t * b[t, j], zero for j that sanction t
+    support_pair: Pair  # the target's support from each partner, weighted, as a Pair
     sender_power: np.ndarray  # (S, R) sender power where it sends regime r
-    is_sender: np.ndarray  # (N, R) bool
-    not_target: np.ndarray  # (N, R) 1 where the state is not a target of regime r
-    target_columns: np.ndarray  # (R, T) 1 where regime r targets target t
-    level: np.ndarray  # (R,)
+    keep: np.ndarray  # (N, R) 1 where the state is a third party of regime r
+    sender_level: np.ndarray  # (N, R) the level where the state sends regime r (its own cost)
+    target_columns: np.ndarray  # (R, N) 1 where regime r targets the column state
     pressed: np.ndarray  # (R,) level * secondary
 
     @classmethod
-    def build(cls, active: Sequence[Regime], power: np.ndarray, rel: np.ndarray) -> _Regimes:
+    def build(
+        cls, active: Sequence[Regime], power: np.ndarray, rel: np.ndarray, weights: np.ndarray
+    ) -> _Regimes:
         n, k = len(power), len(active)
         free = np.ones(n)  # product of (1 - level) over regimes targeting each state
         sends = np.zeros((n, n), dtype=bool)  # sends[i, j]: i sanctions j
         sender_power = np.zeros((n, k))
         is_sender = np.zeros((n, k), dtype=bool)
-        is_target = np.zeros((n, k))
+        is_target = np.zeros((n, k), dtype=bool)
         for c, r in enumerate(active):
             free[r.targets] *= 1.0 - r.level
             sends[np.ix_(r.senders, r.targets)] = True
             sender_power[r.senders, c] = power[r.senders]
             is_sender[r.senders, c] = True
-            is_target[r.targets, c] = 1.0
-        targets = np.flatnonzero(is_target.any(axis=1))
+            is_target[r.targets, c] = True
         senders = np.flatnonzero(is_sender.any(axis=1))
-        support = ((1.0 - free)[:, None] * rel * ~sends.T)[targets]
+        # a level of exactly 1 would give log(0) below; 1 - 1e-12 is the same pressure
+        level = np.minimum(np.array([r.level for r in active]), 1.0 - 1e-12)
+        third = ~is_sender & ~is_target
         return cls(
-            targets=targets,
             senders=senders,
-            support=support,
+            support_pair=((1.0 - free)[:, None] * rel * ~sends.T)[None] * weights,
             sender_power=sender_power[senders],
-            is_sender=is_sender,
-            not_target=1.0 - is_target,
-            target_columns=is_target[targets].T.copy(),
-            level=np.array([r.level for r in active]),
+            keep=third.astype(float),
+            sender_level=(is_sender & ~is_target) * level,
+            target_columns=is_target.T.astype(float),
             pressed=np.array([r.level * r.secondary for r in active]),
         )
 
@@ -99,27 +106,39 @@ class DecisionRule:
         self.rel = s[None, :] / (s[:, None] + s[None, :])  # b[i, j]
         self.s_hat = s / s.max()
         self.enabled = {name: getattr(mechanisms, name).enabled for name in MECHANISMS}
-        self._static_key: int | None = None
+        self.static_version: int | None = None
         self._regime_cache: dict[tuple[int, ...], _Regimes] = {}
+        self._last_active: Sequence[Regime] | None = None
+        self._last_parts: _Regimes | None = None
         self._static_sum_key: int | None = None
-        self._static_sum: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
+        self._static_sum: Pair = np.zeros((2, 0, 0))
         self._rows = np.arange(self.n)[:, None]
         self._cols = np.arange(self.n)[None, :]
         self._off_diagonal = 1.0 - np.eye(self.n)
-        # inertia relative to no tie, indexed by the current level
+        self._power_col = world.power[:, None]
+        # inertia relative to no tie, indexed [friendship/alliance, current level]
         k = params.inertia
-        self._inertia_friend = np.array([-k, k, 0.0])
-        self._inertia_ally = np.array([-k, 0.0, k])
-        sa = mechanisms.security_autonomy
+        self._inertia = np.array([[-k, k, 0.0], [-k, 0.0, k]])
+        m = mechanisms
+        sa = m.security_autonomy
         self._reliability = np.array([0.0, sa.friendship_reliability, sa.alliance_reliability])
-        self._options_scale = (mechanisms.expanding_options.weight * world.options)[:, None]
+        self._reliability_pair = self._reliability[1:, None, None]
+        self._neg_rel = -self.rel
+        self._options_scale = (m.expanding_options.weight * world.options)[:, None]
+        self._options_factors = np.array([1.0, -m.expanding_options.alliance_factor])[:, None, None]
+        ph, hd, sp = m.partner_hedging, m.historical_distrust, m.sanctions_pressure
+        self._hedging_factors = -ph.weight * np.array([ph.friendship_factor, 1.0])[:, None, None]
+        self._distrust_factors = -hd.weight * np.array([hd.friendship_factor, 1.0])[:, None, None]
+        self._third_factors = (
+            sp.weight * sp.third_party * np.array([sp.third_party_friendship, 1.0])[:, None, None]
+        )
 
     # -- quantities that change only when dyadic data changes (events) ----------------------------
     def refresh_static(self, dy: Dyadic, version: int) -> None:
         """Recompute what does not depend on current ties; skipped unless an event changed data."""
-        if self._static_key == version:
+        if self.static_version == version:
             return
-        self._static_key = version
+        self.static_version = version
         w = self.world
         R = dy.rivalry
         sa = self.m.security_autonomy
@@ -137,6 +156,8 @@ class DecisionRule:
         np.fill_diagonal(ent, 0.0)
         self.entrapment = np.clip(ent, 0.0, None)
         self.inv_rival_mass = 1.0 / (R.sum(axis=1) + 1e-12)
+        self._inv_mass_col = self.inv_rival_mass[:, None]
+        self._options_weight = self._options_scale * self.inv_rival_mass[None, :]
         self.divergence = (1.0 - dy.interests) / 2.0
         compat = (1.0 + dy.interests) / 2.0
         self.gains = self.p.cooperation * compat + dy.affinity
@@ -144,7 +165,7 @@ class DecisionRule:
         self.rival_cost = self.p.rivalry_cost * R
 
     # -- the mechanisms -------------------------------------------------------------------------
-    def security_autonomy(self, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def security_autonomy(self, L: np.ndarray) -> Pair:
         """Protection bought from a partner, with diminishing returns; autonomy paid for it.
 
         ``value[i, j] = w * security_i * need_i * b[i, j] * prod_{k!=j} (1 - b[i,k] r(L[i,k]))``:
@@ -153,12 +174,13 @@ class DecisionRule:
         The alliance pays autonomy ``w * autonomy_i * cost * (2 b[i, j] - 1)``: the weaker side
         cedes freedom of action, the stronger gains influence (negative cost).
         """
-        protect = self.rel * self._reliability[L]
-        log_free = np.log1p(-protect)
+        log_free = np.log1p(self._neg_rel * self._reliability.take(L))  # log(1 - b[i,k] r(L[i,k]))
         value = self.security_scale * np.exp(log_free.sum(axis=1)[:, None] - log_free)
-        return value * self._reliability[1], value * self._reliability[2] - self.autonomy_cost
+        out = value[None] * self._reliability_pair
+        out[1] -= self.autonomy_cost
+        return out
 
-    def abandonment_entrapment(self, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def abandonment_entrapment(self, L: np.ndarray) -> Pair:
         """Binding ties drag a state into its partner's quarrels that it does not share.
 
         ``E[i, j] = sum_{k != i} R[j, k] (1 - R[i, k]) s_k / max(s)`` (j's quarrel with i itself
@@ -166,60 +188,41 @@ class DecisionRule:
         share of it.
         """
         m = self.m.abandonment_entrapment
-        cost = m.weight * self.entrapment
-        return -m.friendship_factor * cost, -cost
+        return _both(self.entrapment, -m.weight * m.friendship_factor, -m.weight)
 
-    def partner_hedging(self, L: np.ndarray, dy: Dyadic) -> tuple[np.ndarray, np.ndarray]:
+    def partner_hedging(self, L: np.ndarray, dy: Dyadic) -> Pair:
         """A partner tied to my rivals (or seen hedging) may abandon me; alliances suffer most.
 
         ``h[i, j] = min(1, sum_k R[i, k] tau(L[j, k]) / sum_k R[i, k] + H0[i, j])``: the share of
         i's rivalry that j is tied to (ties weighted by level), plus the hedging i perceives from
         j's acts (votes for sanctions, a halted delivery).
         """
-        m = self.m.partner_hedging
-        h = (dy.rivalry @ TAU[L].T) * self.inv_rival_mass[:, None] + dy.hedging
-        cost = m.weight * np.minimum(h, 1.0)
-        return -m.friendship_factor * cost, -cost
+        h = (dy.rivalry @ TAU.take(L).T) * self._inv_mass_col + dy.hedging
+        return np.minimum(h, 1.0)[None] * self._hedging_factors
 
-    def historical_distrust(self, dy: Dyadic) -> tuple[np.ndarray, np.ndarray]:
+    def historical_distrust(self, dy: Dyadic) -> Pair:
         """Distrust discounts any tie, binding ones more (you must rely on the partner).
 
         An alliance pays ``w * D[i, j]``, a friendship the ``friendship_factor`` share of it; ``D``
         starts at the scenario's historical distrust and is learned (sim.model).
         """
-        m = self.m.historical_distrust
-        cost = m.weight * dy.distrust
-        return -m.friendship_factor * cost, -cost
+        return dy.distrust[None] * self._distrust_factors
 
     def _regime_parts(self, active: Sequence[Regime]) -> _Regimes:
         """Arrays describing a set of active regimes, cached per set (sets change rarely)."""
+        if active is self._last_active:  # the model hands the same list until the set changes
+            return self._last_parts
         key = tuple(id(r) for r in active)
         hit = self._regime_cache.get(key)
         if hit is None:
-            hit = self._regime_cache[key] = _Regimes.build(active, self.world.power, self.rel)
+            sp = self.m.sanctions_pressure
+            weights = sp.weight * np.array([sp.support_friendship, 1.0])[:, None, None]
+            hit = _Regimes.build(active, self.world.power, self.rel, weights)
+            self._regime_cache[key] = hit
+        self._last_active, self._last_parts = active, hit
         return hit
 
-    def sanctions_parts(
-        self, L: np.ndarray, active: Sequence[Regime]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The sanctions term in its sparse form: it only touches targets' rows and columns.
-
-        Returns ``targets`` (T,), the target's support from each partner (T, N) and each state's
-        third-party cost of a tie with each target (N, T). See :meth:`sanctions_pressure`.
-        """
-        m = self.m.sanctions_pressure
-        g = self._regime_parts(active)
-        s = self.world.power
-        exposure = EXPOSURE[L[:, g.senders]] @ g.sender_power  # (N, R)
-        share = g.pressed * exposure / (s[:, None] + exposure)
-        share = np.where(g.is_sender, g.level, share) * g.not_target
-        log_free = np.log1p(-np.minimum(share, 1.0 - 1e-12))
-        third = (m.weight * m.third_party) * (1.0 - np.exp(log_free @ g.target_columns))
-        return g.targets, m.weight * g.support, third
-
-    def sanctions_pressure(
-        self, L: np.ndarray, active: Sequence[Regime]
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def sanctions_pressure(self, L: np.ndarray, active: Sequence[Regime]) -> Pair:
         """Sanctions push a target toward powers that do not sanction it, and make third parties
         pay for close ties with it in proportion to what the senders can do to them.
 
@@ -231,30 +234,25 @@ class DecisionRule:
         one sanctions); regimes combine as ``1 - prod(1 - share)``; a friendship pays
         ``third_party_friendship`` of the cost.
         """
-        m = self.m.sanctions_pressure
-        targets, support, third = self.sanctions_parts(L, active)
-        F = np.zeros((self.n, self.n))
-        A = np.zeros((self.n, self.n))
-        F[targets] += m.support_friendship * support
-        A[targets] += support
-        F[:, targets] -= m.third_party_friendship * third
-        A[:, targets] -= third
-        return F, A
+        g = self._regime_parts(active)
+        exposure = EXPOSURE.take(L.take(g.senders, axis=1)) @ g.sender_power  # (N, R)
+        share = (g.pressed * exposure / (self._power_col + exposure)) * g.keep + g.sender_level
+        # cost[j, t] = 1 - prod over regimes on t of (1 - share[j, r])
+        kept = np.exp(np.log1p(-share) @ g.target_columns)
+        return g.support_pair + (kept - 1.0)[None] * self._third_factors
 
-    def expanding_options(self, L: np.ndarray, dy: Dyadic) -> tuple[np.ndarray, np.ndarray]:
+    def expanding_options(self, L: np.ndarray, dy: Dyadic) -> Pair:
         """Ties to competing camps at once are worth more than their sum; an alliance forecloses.
 
         ``O[i, j] = sum_k R[j, k] v(L[i, k]) / sum_k R[j, k]`` in [0, 1]: the share of j's rivalry
         that i bridges by being friends with j's rivals (v = 1) or keeping them as an option
         (v = 0.2); a rival of j that i is allied with is no option (v = 0).
         """
-        m = self.m.expanding_options
-        v = OPTION_VALUE[L] * self._off_diagonal
-        bridged = (v @ dy.rivalry.T) * self.inv_rival_mass[None, :]  # share of j's rivalry
-        gain = self._options_scale * bridged
-        return gain, -m.alliance_factor * gain
+        v = OPTION_VALUE.take(L) * self._off_diagonal
+        # bridged[i, j] = (v @ R.T)[i, j] / sum_k R[j, k], weighted by i's options preference
+        return ((v @ dy.rivalry.T) * self._options_weight)[None] * self._options_factors
 
-    def prioritizing_interests(self, L: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def prioritizing_interests(self, L: np.ndarray | None = None) -> Pair:
         """An alliance makes a state follow the alliance's line; divergent interests then cost.
 
         ``cost[i, j] = w * interests_i * (1 - C[i, j]) / 2 * 2 b[i, j]``: the line is set mostly by
@@ -263,18 +261,20 @@ class DecisionRule:
         """
         m = self.m.prioritizing_interests
         cost = (self.world.interest_weight[:, None] * m.weight) * self.divergence * 2.0 * self.rel
-        return -m.friendship_factor * cost, -cost
+        return _both(cost, -m.friendship_factor, -1.0)
 
     # -- assembling ------------------------------------------------------------------------------
     STATIC: tuple[str, ...] = ("abandonment_entrapment", "prioritizing_interests")
     """Mechanisms whose terms depend only on dyadic data, not on current ties."""
 
-    def _base(self) -> tuple[np.ndarray, np.ndarray]:
+    def _base(self) -> Pair:
         """Always-on terms: gains of cooperation, upkeep, and the cost of a tie with a rival."""
         p = self.p
-        return (
-            self.gains - p.friendship_cost - self.rival_cost,
-            self.alliance_gains - p.alliance_cost - 2.0 * self.rival_cost,
+        return np.stack(
+            [
+                self.gains - p.friendship_cost - self.rival_cost,
+                self.alliance_gains - p.alliance_cost - 2.0 * self.rival_cost,
+            ]
         )
 
     def terms(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime]) -> Terms:
@@ -298,71 +298,56 @@ class DecisionRule:
         out["base"] = self._base()
         return out
 
-    def relative_utilities(
-        self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime]
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def relative_utilities(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime]) -> Pair:
         """Utilities of friendship and alliance *relative to no tie*, inertia included.
 
         The same sum as :meth:`terms`, but the terms that do not depend on ties are added once
         per version of the dyadic data instead of every step (this is the hot path of every run).
         """
-        if self._static_sum_key != self._static_key:
-            F, A = (x.copy() for x in self._base())
+        if self._static_sum_key != self.static_version:
+            total = self._base()
             for name in self.STATIC:
                 if self.enabled[name]:
-                    f, a = getattr(self, name)(L)
-                    F += f
-                    A += a
-            self._static_sum = (F, A)
-            self._static_sum_key = self._static_key
+                    total += getattr(self, name)(L)
+            self._static_sum = total
+            self._static_sum_key = self.static_version
         on = self.enabled
-        F = self._static_sum[0] + self._inertia_friend[L]
-        A = self._static_sum[1] + self._inertia_ally[L]
+        # inertia: keeping the current level is worth a little (diplomacy is slow to change)
+        U = self._static_sum + self._inertia.take(L, axis=1)
         if on["security_autonomy"]:
-            f, a = self.security_autonomy(L)
-            F += f
-            A += a
+            U += self.security_autonomy(L)
         if on["partner_hedging"]:
-            f, a = self.partner_hedging(L, dy)
-            F += f
-            A += a
+            U += self.partner_hedging(L, dy)
         if on["historical_distrust"]:
-            f, a = self.historical_distrust(dy)
-            F += f
-            A += a
+            U += self.historical_distrust(dy)
         if on["expanding_options"]:
-            f, a = self.expanding_options(L, dy)
-            F += f
-            A += a
+            U += self.expanding_options(L, dy)
         if on["sanctions_pressure"] and active:
-            f, a = self.sanctions_pressure(L, active)
-            F += f
-            A += a
-        return F, A
+            U += self.sanctions_pressure(L, active)
+        return U
 
     def utilities(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime]) -> np.ndarray:
         """(3, N, N) utilities of none / friendship / alliance, inertia included (for reading)."""
         U = np.zeros((3, self.n, self.n))
-        for f, a in self.terms(L, dy, active).values():
-            U[1] += f
-            U[2] += a
-        # Inertia: keeping the current level is worth a little (diplomacy is slow to change).
+        for pair in self.terms(L, dy, active).values():
+            U[1:] += pair
         U[L, self._rows, self._cols] += self.p.inertia
         return U
 
-    def choose(self, F: np.ndarray, A: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def choose(self, U: Pair, rng: np.random.Generator) -> np.ndarray:
         """Logit (softmax) choice of a desired level for every ordered pair: bounded rationality.
 
-        ``P(l) = exp(U_l / T) / sum_k exp(U_k / T)`` with utilities relative to no tie
-        (``F = U_1 - U_0``, ``A = U_2 - U_0``), sampled with one uniform draw per pair.
+        ``P(l) = exp(U_l / T) / sum_k exp(U_k / T)`` with ``U`` the utilities of friendship and
+        alliance relative to no tie, sampled with one uniform draw per pair.
         """
-        inv_t = 1.0 / self.p.temperature
-        # with friendship switched off the choice is between no tie and an alliance
-        e1 = np.exp(np.minimum(F * inv_t, 700.0)) if self.p.friendship else np.zeros_like(F)
-        e2 = np.exp(np.minimum(A * inv_t, 700.0))
-        c1 = 1.0 + e1
-        u = rng.random((self.n, self.n)) * (c1 + e2)
-        desired = (u >= 1.0).view(np.int8) + (u >= c1).view(np.int8)
+        e = np.multiply(U, 1.0 / self.p.temperature, out=U)  # U is ours to reuse
+        np.minimum(e, 700.0, out=e)  # exp would overflow beyond; such a choice is certain anyway
+        np.exp(e, out=e)
+        if not self.p.friendship:  # the alliance-only world: no tie or an alliance
+            e[0] = 0.0
+        c1 = 1.0 + e[0]
+        u = rng.random((self.n, self.n)) * (c1 + e[1])
+        desired = np.add(u >= 1.0, u >= c1, dtype=np.intp)
         np.fill_diagonal(desired, 0)
         return desired
 

@@ -13,6 +13,7 @@ import numpy as np
 STATUSES: tuple[str, ...] = ("aligned", "non_aligned", "one_camp", "isolated")
 ALIGNED, NON_ALIGNED, ONE_CAMP, ISOLATED = range(4)
 TIE_WEIGHT = np.array([0.0, 0.5, 1.0])
+CLOSURE_MAX = 64  # up to this many states, blocs come from a matrix closure (faster)
 
 
 def _rows_times(x: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -66,6 +67,13 @@ def blocs(ties: np.ndarray) -> np.ndarray:
     labels = np.broadcast_to(np.arange(n), ties.shape[:-1]).copy()
     if not allied.any():
         return labels
+    if n <= CLOSURE_MAX:
+        # small worlds: transitive closure by repeated squaring, a few batched matrix products;
+        # the first state each one reaches is the smallest index of its component
+        reach = allied.astype(np.float32) + np.eye(n, dtype=np.float32)
+        for _ in range(int(np.ceil(np.log2(n)))):
+            reach = np.minimum(reach @ reach, 1.0)
+        return (reach > 0).argmax(axis=-1)
     while True:
         neighbour_min = np.where(allied, labels[..., None, :], n).min(axis=-1)
         new = np.minimum(labels, neighbour_min)
@@ -103,7 +111,7 @@ def system_metrics(ties: np.ndarray, statuses: np.ndarray, turnover: np.ndarray)
     allied = ties == 2
     n_all = allied.sum(axis=(-2, -1)) // 2
     n_fr = (ties == 1).sum(axis=(-2, -1)) // 2
-    # alliances change rarely: measure blocs only where the alliance graph changed
+    # alliances often stay put from one step to the next: measure blocs only where they changed
     flat = allied.reshape(len(ties), -1)
     changed = np.ones(len(ties), dtype=bool)
     changed[1:] = (flat[1:] != flat[:-1]).any(axis=1)

@@ -46,64 +46,86 @@ class AlignmentModel(mesa.Model):
         self.dyadic = Dyadic(**{k: v.copy() for k, v in d.items()})
         self.history = d["distrust"].copy()  # historical distrust; memory * history is the floor
         self._floor_version = -1
-        self.ties = world.ties.copy()
+        # intp, not int8: ties index small lookup tables every step, and numpy's fancy indexing
+        # is several times faster with native-width indices
+        self.ties = world.ties.astype(np.intp)
         self.rule = DecisionRule(world, mechanisms, params)
         self._version = 0  # bumped whenever dyadic data changes, to refresh static terms
         self._reverts: dict[int, list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._changes_at: dict[int, list] = {}
+        for ch in world.changes:
+            self._changes_at.setdefault(ch.step, []).append(ch)
+        self._regime_bounds = {r.start for r in world.regimes} | {
+            r.end for r in world.regimes if r.end is not None
+        }
+        self._active: Sequence[Regime] | None = None
         self.rival = self.dyadic.rivalry >= params.rival_threshold
         for i in range(world.n):
             State(self, i)
         self.states: list[State] = sorted(self.agents, key=lambda a: a.index)
         self._apply_events(0)
         self.previous = self.ties
-        self.turnover = 0
         self.recorder = Recorder(self, record_every or params.record_every)
         self.recorder.collect(self)
 
     # -- environment -------------------------------------------------------------------------
     def _apply_events(self, t: int) -> None:
-        for field, rows, cols, old in self._reverts.pop(t, []):
-            arr = getattr(self.dyadic, field).copy()
-            arr[rows, cols] = old
-            setattr(self.dyadic, field, arr)
-            if field == "rivalry":
-                self.rival = arr >= self.params.rival_threshold
-            self._version += 1
-        for ch in self.world.changes:
-            if ch.step != t:
-                continue
-            # copy on write: recorded steps keep references to the arrays in force then
-            arr = getattr(self.dyadic, ch.field).copy()
-            setattr(self.dyadic, ch.field, arr)
-            old = arr[ch.rows, ch.cols].copy()
-            lo, hi = (-1.0, 1.0) if ch.field in ("interests", "affinity") else (0.0, 1.0)
-            new = ch.values if ch.mode == "set" else old + ch.values
-            arr[ch.rows, ch.cols] = np.clip(new, lo, hi)
-            if ch.field == "distrust":  # a betrayal becomes part of the historical record
-                self.history[ch.rows, ch.cols] = arr[ch.rows, ch.cols]
+        """Apply the changes scheduled for step ``t`` and revert those whose window ended.
+
+        A revert takes back exactly the change the event made (what happened to the same cells
+        in between, such as learned distrust, is kept); arrays are replaced, not edited, because
+        recorded steps keep references to the arrays in force then.
+        """
+        for field, rows, cols, delta in self._reverts.pop(t, []):
+            self._change(field, rows, cols, -delta)
+        for ch in self._changes_at.get(t, ()):
+            old = getattr(self.dyadic, ch.field)[ch.rows, ch.cols]
+            target = ch.values if ch.mode == "set" else old + ch.values
+            applied = self._change(ch.field, ch.rows, ch.cols, target - old)
             if ch.until is not None:
-                self._reverts.setdefault(ch.until, []).append((ch.field, ch.rows, ch.cols, old))
-            self._version += 1
-            if ch.field == "rivalry":
-                self.rival = self.dyadic.rivalry >= self.params.rival_threshold
+                self._reverts.setdefault(ch.until, []).append((ch.field, ch.rows, ch.cols, applied))
+
+    def _change(
+        self, field: str, rows: np.ndarray, cols: np.ndarray, delta: np.ndarray
+    ) -> np.ndarray:
+        """Add ``delta`` to cells of a dyadic field (clipped to its range); return what changed."""
+        lo, hi = (-1.0, 1.0) if field in ("interests", "affinity") else (0.0, 1.0)
+        arr = getattr(self.dyadic, field).copy()
+        old = arr[rows, cols]
+        arr[rows, cols] = np.clip(old + delta, lo, hi)
+        setattr(self.dyadic, field, arr)
+        applied = arr[rows, cols] - old
+        if field == "distrust":  # a betrayal (or its settlement) is part of the historical record
+            self.history[rows, cols] = np.clip(self.history[rows, cols] + applied, 0.0, 1.0)
+        if field == "rivalry":
+            self.rival = arr >= self.params.rival_threshold
+        self._version += 1
+        return applied
 
     def active_regimes(self, t: int) -> Sequence[Regime]:
         """Sanctions regimes in force at step ``t``."""
         return [r for r in self.world.regimes if r.active(t)]
 
+    def _active_now(self, t: int) -> Sequence[Regime]:
+        """``active_regimes(t)`` recomputed only when a regime starts or ends (steps ascend)."""
+        if t in self._regime_bounds or self._active is None:
+            self._active = self.active_regimes(t)
+        return self._active
+
     # -- one step ----------------------------------------------------------------------------
     def step(self) -> None:
         t = self.steps
         self._apply_events(t)
-        self.rule.refresh_static(self.dyadic, self._version)
-        F, A = self.rule.relative_utilities(self.ties, self.dyadic, self.active_regimes(t))
-        if not np.isfinite(F.sum() + A.sum()):  # one cheap check; find the pair only on failure
-            bad = np.argwhere(~(np.isfinite(F) & np.isfinite(A)))[0]
+        if self.rule.static_version != self._version:
+            self.rule.refresh_static(self.dyadic, self._version)
+        U = self.rule.relative_utilities(self.ties, self.dyadic, self._active_now(t))
+        if not np.isfinite(U.sum()):  # one cheap check; find the pair only on failure
+            bad = np.argwhere(~np.isfinite(U).all(axis=0))[0]
             ids = self.world.ids
             raise SimulationError(
                 f"step {t}: utility of {ids[bad[0]]} for a tie with {ids[bad[1]]} is not finite"
             )
-        desired = self.rule.choose(F, A, self.rng)
+        desired = self.rule.choose(U, self.rng)
         self.previous = self.ties
         self.ties = consent(desired)
         if self.mechanisms.historical_distrust.enabled:
@@ -118,7 +140,6 @@ class AlignmentModel(mesa.Model):
 
     def record(self) -> None:
         """Store the current step for measurement (the runner also calls it after the last step)."""
-        self.turnover = int((self.ties != self.previous).sum()) // 2
         self.recorder.collect(self)
 
     def _learn(self, previous: np.ndarray, desired: np.ndarray) -> None:
@@ -132,7 +153,7 @@ class AlignmentModel(mesa.Model):
         m = self.mechanisms.historical_distrust
         D = self.dyadic.distrust
         broken = (previous == 2) & (self.ties < 2)
-        if broken.any():
+        if broken.any():  # rare: test the expensive condition only when an alliance fell
             cut = broken & (desired == 2) & (desired.T < 2)
             D[cut] = np.minimum(1.0, D[cut] + m.betrayal_learning)
         if self._floor_version != self._version:  # the floor moves only with distrust events
@@ -141,5 +162,5 @@ class AlignmentModel(mesa.Model):
             self._floor_version = self._version
         excess = D - self._floor
         np.maximum(excess, 0.0, out=excess)
-        excess *= self._trust_rate[np.minimum(self.ties, previous)]
+        excess *= self._trust_rate.take(np.minimum(self.ties, previous))
         D -= excess

@@ -1,10 +1,10 @@
 """Data collection, kept apart from behaviour.
 
-Each recorded step stores a reference to the tie matrix (the model builds a new one every step, so
-no copy is needed) and the cheap per-step scalar ``turnover`` goes through Mesa's
-``DataCollector``. Everything else — statuses, hedging indices, blocs, system shares — is computed
-once, vectorized over all recorded steps, when the run ends. Agent reporters would cost a Python
-call per agent per step and deep-copy values, which would dominate this model's vectorized step.
+Mesa's ``DataCollector`` stores, at each recorded step, a compact (int8) snapshot of the tie matrix
+— the model's whole outcome state — and the step's turnover. Everything else (statuses, hedging
+indices, blocs, system shares) is computed once, vectorized over all recorded steps, when the run ends. Agent reporters
+would cost a Python call per agent per step and deep-copy values, which would dominate this model's
+vectorized step (ECOSYSTEM.md measurements).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sim.metrics import hedging_index, status, system_metrics
 if TYPE_CHECKING:
     from sim.model import AlignmentModel
 
-BLOCK = 64  # recorded steps measured per vectorized call (bounds memory for large worlds)
+BLOCK_CELLS = 4_000_000  # tie cells measured per vectorized call (bounds memory in big worlds)
 
 
 @dataclass
@@ -42,35 +42,40 @@ class Recorder:
 
     def __init__(self, model: AlignmentModel, every: int) -> None:
         self.every = every
-        self.collector = mesa.DataCollector(model_reporters={"turnover": "turnover"})
+        self.collector = mesa.DataCollector(
+            model_reporters={"ties": "snapshot", "turnover": "turnover"}
+        )
+        self.ties: list[np.ndarray] = self.collector.model_vars["ties"]
         self.steps: list[int] = []
-        self.ties: list[np.ndarray] = []
         self.rivalry: list[np.ndarray] = []
 
     def collect(self, model: AlignmentModel) -> None:
+        model.snapshot = model.ties.astype(np.int8)  # compact: 1 byte per pair and step
+        # ties whose level changed in the step just taken (0 at the start)
+        model.turnover = int((model.ties != model.previous).sum()) // 2
         self.collector.collect(model)
         self.steps.append(model.steps)
-        self.ties.append(model.ties)
         self.rivalry.append(model.dyadic.rivalry)
 
     def record(self, model: AlignmentModel) -> RunRecord:
         threshold = model.params.rival_threshold
         stat, hedge, system = [], [], []
+        T_all = np.stack(self.ties)
         turnover = np.asarray(self.collector.model_vars["turnover"], dtype=float)
         start = 0
         while start < len(self.ties):
             # a block of consecutive recorded steps that share one rivalry matrix
             R = self.rivalry[start]
             stop = start + 1
-            while stop < len(self.ties) and stop - start < BLOCK and self.rivalry[stop] is R:
+            block = max(1, BLOCK_CELLS // self.ties[0].size)
+            while stop < len(self.ties) and stop - start < block and self.rivalry[stop] is R:
                 stop += 1
-            T = np.stack(self.ties[start:stop])
+            T = T_all[start:stop]
             st = status(T, threshold <= R)
             stat.append(st)
             hedge.append(hedging_index(T, R).astype(np.float32))
             system.append(system_metrics(T, st, turnover[start:stop]))
             start = stop
-        T_all = np.stack(self.ties)
         return RunRecord(
             steps=np.array(self.steps, dtype=np.int32),
             system=np.concatenate(system),
@@ -78,6 +83,6 @@ class Recorder:
             n_alliances=(T_all == 2).sum(axis=-1, dtype=np.int16),
             n_friendships=(T_all == 1).sum(axis=-1, dtype=np.int16),
             hedging=np.concatenate(hedge),
-            final_ties=model.ties.copy(),
+            final_ties=model.ties.astype(np.int8),
             final_distrust=model.dyadic.distrust.copy(),
         )

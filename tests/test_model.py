@@ -88,8 +88,8 @@ def test_consent_invariant_every_step(monkeypatch):
     seen = []
     original = DecisionRule.choose
 
-    def spy(self, F, A, rng):
-        desired = original(self, F, A, rng)
+    def spy(self, U, rng):
+        desired = original(self, U, rng)
         seen.append(desired)
         return desired
 
