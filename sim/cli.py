@@ -1,4 +1,4 @@
-"""The command line: ``hedgesim run|schema|landscape|sweep|analyze|export|plot``.
+"""The command line: ``hedgesim run|schema|explain|landscape|sweep|analyze|export|plot``.
 
 Every command turns a user's mistake (a bad file, a bad option) into one clear line and exit
 status 2; a numerical failure inside a run exits 3; nothing prints a traceback for bad input.
@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the scenario JSON Schema")
     s.set_defaults(func=cmd_schema)
 
-    for module in ("sim.cli_landscape", "sim.cli_sweep", "sim.cli_plot"):
+    for module in ("sim.cli_landscape", "sim.cli_sweep", "sim.cli_plot", "sim.cli_explain"):
         __import__(module)
         sys.modules[module].add_commands(sub)
     return p

@@ -44,7 +44,7 @@ class Problem:
     def __str__(self) -> str:
         """``file:line:col: path: message`` on one line (command-line sources have no position)."""
         where = self.source
-        if not self.source.startswith("--"):
+        if not self.source.startswith(("--", "argument ")):
             where += f":{self.line or 1}:{self.column or 1}"
         message = " ".join(self.message.split())
         return f"{where}: {dotted(self.path)}: {message}"

@@ -2,9 +2,9 @@
 
 Mesa's ``DataCollector`` stores, at each recorded step, a compact (int8) snapshot of the tie matrix
 — the model's whole outcome state — and the step's turnover. Everything else (statuses, hedging
-indices, blocs, system shares) is computed once, vectorized over all recorded steps, when the run ends. Agent reporters
-would cost a Python call per agent per step and deep-copy values, which would dominate this model's
-vectorized step (ECOSYSTEM.md measurements).
+indices, blocs, system shares) is computed once, vectorized over all recorded steps, when the run
+ends. Agent reporters would cost a Python call per agent per step and deep-copy values, which would
+dominate this model's vectorized step (ECOSYSTEM.md measurements).
 """
 
 from __future__ import annotations

@@ -149,3 +149,18 @@ def test_console_script_and_module_entry_points(tmp_path):
         assert r.returncode == 2
         assert f"{bad}:3:" in r.stderr and "states.A.power" in r.stderr
         assert "Traceback" not in r.stderr
+
+
+def test_explain_prints_each_mechanism_from_both_sides(capsys):
+    assert main(["explain", TOY, "S", "--step", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "Small state at step 10" in out
+    for term in ("security_au", "expanding_o", "base", "total"):
+        assert term in out
+    rows = [ln.split()[0] for ln in out.splitlines() if ln[:1] in ("A", "B", "R")]
+    assert rows == ["A", "B", "R"]  # every partner once, strongest first
+    assert out.count(" <-A ") == 3 and out.count(" <-F ") == 3  # and the partner's view
+    assert main(["explain", TOY, "S", "--ablate", "expanding_options"]) == 0
+    assert "expanding_o" not in capsys.readouterr().out.split("\n")[2]
+    assert main(["explain", TOY, "Q"]) == 2
+    assert "unknown state id 'Q'" in capsys.readouterr().err
