@@ -12,20 +12,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from sim.cli import positive_int
 from sim.errors import InputError
 from sim.metrics import STATUSES
 
 BACKENDS = ("local", "dask")
-
-
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {v}")
-    return v
 
 
 def _fraction(text: str) -> float:
@@ -52,7 +43,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument(
         "--workers",
         "-j",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="worker processes (default: all cores; 1 runs in this process)",
     )
@@ -69,7 +60,7 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument(
         "--chunk",
-        type=_positive,
+        type=positive_int,
         metavar="K",
         help="runs per task and per part file (default: automatic, ≤ 64)",
     )
@@ -114,7 +105,7 @@ def add_commands(sub: Any) -> None:
     )
     a.add_argument(
         "--resamples",
-        type=_positive,
+        type=positive_int,
         default=500,
         metavar="B",
         help="bootstrap resamples for sensitivity intervals (default 500)",

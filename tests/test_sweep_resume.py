@@ -14,38 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sweep_world import write
 
 from sim.cli_sweep import main_sweep
 from sim.sweep import SweepError, load_sweep, run_sweep
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
 
-SCENARIO = """\
-name: quad
-states:
-  USA: {name: United States, power: 0.1331}
-  RUS: {name: Russia, power: 0.0365}
-  CHN: {name: China, power: 0.2306}
-  IND: {name: India, power: 0.0868}
-  IRN: {name: Iran, power: 0.0153}
-distrust:
-  IRN: {USA: 0.9, RUS: 0.4, CHN: 0.3}
-  IND: {CHN: 0.6}
-rivalry:
-  USA: {RUS: 0.8, CHN: 0.7, IRN: 0.9}
-  IND: {CHN: 0.5}
-interests:
-  IND: {USA: 0.4, RUS: 0.4}
-  IRN: {RUS: 0.3, CHN: 0.4}
-sanctions:
-  - name: max pressure
-    senders: [USA]
-    targets: [IRN]
-    level: 0.6
-focal: [IRN, IND]
-params: {steps: 8, temperature: 0.3}
-seed: 11
-"""
 
 SLOW = """\
 scenario: quad.yaml
@@ -56,13 +31,6 @@ parameters:
   sanctions.0.level: {values: [0.0, 0.25, 0.5, 0.75, 1.0]}
   mechanisms.partner_hedging.weight: {values: [0.0, 3.0]}
 """
-
-
-def write(tmp: Path, text: str) -> Path:
-    (tmp / "quad.yaml").write_text(SCENARIO)
-    p = tmp / "sweep.yaml"
-    p.write_text(text)
-    return p
 
 
 def parts(out: Path) -> int:

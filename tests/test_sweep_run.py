@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import binomtest
+from sweep_world import write as write_world
 
 from sim import __version__
 from sim.analysis import analyze, cell_shares, format_report, sensitivity, wilson
@@ -29,32 +30,6 @@ from sim.world import compile_world
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
 
-SCENARIO = """\
-name: quad
-states:
-  USA: {name: United States, power: 0.1331}
-  RUS: {name: Russia, power: 0.0365}
-  CHN: {name: China, power: 0.2306}
-  IND: {name: India, power: 0.0868}
-  IRN: {name: Iran, power: 0.0153}
-distrust:
-  IRN: {USA: 0.9, RUS: 0.4, CHN: 0.3}
-  IND: {CHN: 0.6}
-rivalry:
-  USA: {RUS: 0.8, CHN: 0.7, IRN: 0.9}
-  IND: {CHN: 0.5}
-interests:
-  IND: {USA: 0.4, RUS: 0.4}
-  IRN: {RUS: 0.3, CHN: 0.4}
-sanctions:
-  - name: max pressure
-    senders: [USA]
-    targets: [IRN]
-    level: 0.6
-focal: [IRN, IND]
-params: {steps: 8, temperature: 0.3}
-seed: 11
-"""
 
 GRID = """\
 scenario: quad.yaml
@@ -66,10 +41,7 @@ parameters:
 
 
 def write(tmp: Path, text: str = GRID, name: str = "sweep.yaml") -> Path:
-    (tmp / "quad.yaml").write_text(SCENARIO)
-    p = tmp / name
-    p.write_text(text)
-    return p
+    return write_world(tmp, text, name)
 
 
 @pytest.fixture(scope="module")
