@@ -158,7 +158,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="hedgesim", description=__doc__.splitlines()[0])
+    p = _Parser(
+        prog="hedgesim",
+        description="Agent-based simulation of how states align: does non-alignment emerge?",
+        epilog="Each command has its own --help. Bad input exits 2 with file:line:col: path: "
+        "message.",
+    )
     p.add_argument("--version", action="version", version=f"hedgesim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
