@@ -12,42 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sweep_world import SCENARIO, write
 
 from sim.cli_sweep import main_sweep
 from sim.errors import InputError
 from sim.scenario import apply_overrides, scenario_hash, validate_document
 from sim.sweepspec import build_design, load_spec, sample_points
-
-SCENARIO = """\
-name: quad
-states:
-  USA: {name: United States, power: 0.1331}
-  RUS: {name: Russia, power: 0.0365}
-  CHN: {name: China, power: 0.2306}
-  IND: {name: India, power: 0.0868}
-  IRN: {name: Iran, power: 0.0153}
-distrust:
-  IRN: {USA: 0.9, RUS: 0.4, CHN: 0.3}
-rivalry:
-  USA: {RUS: 0.8, CHN: 0.7, IRN: 0.9}
-interests:
-  IND: {USA: 0.4, RUS: 0.4}
-sanctions:
-  - name: max pressure
-    senders: [USA]
-    targets: [IRN]
-    level: 0.6
-focal: [IRN, IND]
-params: {steps: 8, temperature: 0.3}
-seed: 11
-"""
-
-
-def write(tmp: Path, text: str, name: str = "sweep.yaml") -> Path:
-    (tmp / "quad.yaml").write_text(SCENARIO)
-    p = tmp / name
-    p.write_text(text)
-    return p
 
 
 def design_of(tmp: Path, text: str):
@@ -476,5 +446,6 @@ def test_scenario_errors_point_into_the_scenario_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_spec(sweep)
     (p,) = info.value.problems
-    assert p.source.endswith("quad.yaml") and p.line == 18
+    level_line = SCENARIO.splitlines().index("    level: 0.6") + 1
+    assert p.source.endswith("quad.yaml") and p.line == level_line
     assert math.isfinite(p.line)
