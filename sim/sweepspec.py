@@ -36,7 +36,7 @@ from sim.scenario import (
     validate_document,
 )
 from sim.schema import Scenario
-from sim.yamlsafe import locate, read_yaml
+from sim.yamlsafe import locate, locate_key, read_yaml
 
 SAMPLERS: tuple[str, ...] = ("grid", "lhs", "sobol", "morris")
 """``grid`` expands values/range/linspace (and cases); the others draw ``n`` points in bounds."""
@@ -175,30 +175,7 @@ class Design:
 
 def _key_position(node: yaml.Node | None, path: Sequence[PathPart]) -> tuple[int, int] | None:
     """Position of the *key* of the last path element: the line a user thinks of as 'that entry'."""
-    if node is None or not path:
-        return None
-    cur: yaml.Node = node
-    for i, part in enumerate(path):
-        nxt = None
-        if isinstance(cur, yaml.MappingNode):
-            for k, v in cur.value:
-                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
-                    if i == len(path) - 1:
-                        return k.start_mark.line + 1, k.start_mark.column + 1
-                    nxt = v
-                    break
-        elif (
-            isinstance(cur, yaml.SequenceNode)
-            and isinstance(part, int)
-            and 0 <= part < len(cur.value)
-        ):
-            nxt = cur.value[part]
-            if i == len(path) - 1:
-                return nxt.start_mark.line + 1, nxt.start_mark.column + 1
-        if nxt is None:
-            return None
-        cur = nxt
-    return None
+    return locate_key(node, path)
 
 
 def _is_number(v: Any) -> bool:

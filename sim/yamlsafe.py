@@ -138,34 +138,51 @@ def read_yaml(path: str | Path) -> tuple[Any, yaml.Node | None, str]:
     return data, node, source
 
 
-def locate(node: yaml.Node | None, path: Sequence[PathPart]) -> tuple[int, int] | None:
-    """1-based (line, column) of the deepest node along ``path`` that exists in the tree.
-
-    A missing key points at its parent mapping; an unknown key points at the key itself, which is
-    where a user has to look to fix it.
-    """
-    if node is None:
-        return None
-    best = node
-    cur: yaml.Node = node
+def walk(node: yaml.Node | None, path: Sequence[PathPart]) -> list[tuple[yaml.Node, yaml.Node]]:
+    """``(key node, value node)`` for each part of ``path`` found in the tree, stopping at the
+    first part that is missing (a sequence item's "key" is the item itself)."""
+    found: list[tuple[yaml.Node, yaml.Node]] = []
+    cur = node
     for part in path:
-        nxt: yaml.Node | None = None
+        step: tuple[yaml.Node, yaml.Node] | None = None
         if isinstance(cur, yaml.MappingNode):
             for k, v in cur.value:
                 if isinstance(k, yaml.ScalarNode) and k.value == str(part):
-                    nxt = v
-                    best = k if not isinstance(v, yaml.CollectionNode) else v
+                    step = (k, v)
                     break
         elif (
             isinstance(cur, yaml.SequenceNode)
             and isinstance(part, int)
             and 0 <= part < len(cur.value)
         ):
-            nxt = cur.value[part]
-            best = nxt
-        if nxt is None:
+            step = (cur.value[part], cur.value[part])
+        if step is None:
             break
-        cur = nxt
-    if isinstance(cur, yaml.ScalarNode):
-        best = cur
-    return best.start_mark.line + 1, best.start_mark.column + 1
+        found.append(step)
+        cur = step[1]
+    return found
+
+
+def _position(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def locate(node: yaml.Node | None, path: Sequence[PathPart]) -> tuple[int, int] | None:
+    """1-based (line, column) of the deepest node along ``path`` that exists in the tree.
+
+    A missing key points at its parent mapping; a value found points at the value (for an unknown
+    key, the value on the key's line), which is where a user has to look to fix it.
+    """
+    if node is None:
+        return None
+    steps = walk(node, path)
+    return _position(steps[-1][1] if steps else node)
+
+
+def locate_key(node: yaml.Node | None, path: Sequence[PathPart]) -> tuple[int, int] | None:
+    """Position of the *key* of the last path element (the line a user thinks of as "that
+    entry"), or None when the path is not all there."""
+    if node is None or not path:
+        return None
+    steps = walk(node, path)
+    return _position(steps[-1][0]) if len(steps) == len(path) else None
