@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sim.output import prepare_out_dir, write_run
-    from sim.runner import Condition, default_workers, run_conditions
+    from sim.runner import Condition, default_workers, run_conditions, seed_for, seed_value
     from sim.scenario import load_scenario, resolve_ablation, scenario_hash
     from sim.summary import focal_outcomes, format_summary
     from sim.world import compile_world
@@ -113,6 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "steps": sc.params.steps,
         "record_every": record_every,
         "seeding": "replication r uses numpy SeedSequence(seed, spawn_key=(r,))",
+        "replication_seeds": [seed_value(seed_for(sc.seed, r)) for r in range(sc.replications)],
         "conditions": [{"label": c.label, "switched_off": list(c.factors)} for c in conditions],
         "workers": workers,
         "elapsed_seconds": round(elapsed, 3),

@@ -30,6 +30,11 @@ def seed_for(root: int, index: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(root, spawn_key=(index,))
 
 
+def seed_value(seq: np.random.SeedSequence) -> int:
+    """A 63-bit integer fingerprint of a run's random stream (recorded with every result)."""
+    return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
 def simulate(
     world: World,
     scenario: Scenario,

@@ -52,7 +52,7 @@ import pyarrow.parquet as pq
 import sim
 from sim.atomic import write_json, write_table
 from sim.metrics import ALIGNED, NON_ALIGNED, STATUSES, SYSTEM_COLUMNS
-from sim.runner import default_workers, process_pool, seed_for, simulate
+from sim.runner import default_workers, process_pool, seed_for, seed_value, simulate
 from sim.scenario import scenario_hash, split_path, validate_document
 from sim.schema import Scenario
 from sim.sweepspec import Design, build_design, load_spec, resolve_document
@@ -167,11 +167,6 @@ class Layout:
 def reported_states(sc: Scenario) -> list[str]:
     """The focal states, or every state when the scenario names none."""
     return list(sc.focal) or list(sc.states)
-
-
-def seed_value(seq: np.random.SeedSequence) -> int:
-    """A 63-bit integer fingerprint of a run's random stream (the ``seed`` column)."""
-    return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
 def run_id(cell_hash: str, seed: int, version: str = sim.__version__) -> str:

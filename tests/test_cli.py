@@ -81,6 +81,11 @@ def test_run_writes_consistent_tables(toy_run):
 def test_run_json_records_provenance(toy_run):
     meta = json.loads((toy_run / "run.json").read_text())
     assert meta["seed"] == 7 and meta["replications"] == 12 and meta["steps"] == 25
+    from sim.runner import seed_for, seed_value
+
+    assert len(meta["replication_seeds"]) == 12
+    assert meta["replication_seeds"][3] == seed_value(seed_for(7, 3))
+    assert len(set(meta["replication_seeds"])) == 12
     assert meta["versions"]["mesa"].startswith("3.")
     assert next(c["label"] for c in meta["conditions"]) == "baseline"
     assert meta["conditions"][2]["switched_off"] == ["historical_distrust", "partner_hedging"]
