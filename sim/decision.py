@@ -230,9 +230,9 @@ class DecisionRule:
         ``support_friendship`` of it), where ``P_i = 1 - prod_r (1 - level_r)`` over the regimes on
         it. A third party ``j`` pays, per regime, ``level * secondary * x_j / (s_j + x_j)`` for a
         tie with the target, where ``x_j`` sums the senders' power weighted by j's ties with them
-        (a friend of the US has more to lose); senders pay ``level`` (one does not befriend whom
-        one sanctions); regimes combine as ``1 - prod(1 - share)``; a friendship pays
-        ``third_party_friendship`` of the cost.
+        (a friend of the US has more to lose); senders pay ``level`` instead (one does not
+        befriend whom one sanctions), all scaled by ``w * third_party``; regimes combine as
+        ``1 - prod(1 - share)``; a friendship pays ``third_party_friendship`` of the cost.
         """
         g = self._regime_parts(active)
         exposure = EXPOSURE.take(L.take(g.senders, axis=1)) @ g.sender_power  # (N, R)

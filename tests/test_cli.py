@@ -107,9 +107,11 @@ def test_refuses_to_overwrite_a_different_run(tmp_path, capsys):
     base = ["run", TOY, "-r", "3", "--steps", "5", "-q", "--no-figures", "--out", str(out)]
     assert main(base) == 0
     assert main(base) == 0  # the identical run may be repeated
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert main([*base, "--seed", "99"]) == 2
     assert "--force" in capsys.readouterr().err
-    assert json.loads((out / "run.json").read_text())["seed"] == 7  # untouched
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # untouched
+    assert json.loads((out / "run.json").read_text())["seed"] == 7
     assert main([*base, "--seed", "99", "--force"]) == 0
     assert json.loads((out / "run.json").read_text())["seed"] == 99
 
@@ -131,6 +133,8 @@ def test_bad_input_exits_2_with_one_clear_line(argv, needle, capsys, tmp_path):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1  # one line
+    assert not (tmp_path / "x").exists()  # nothing written
 
 
 def test_schema_command_prints_json_schema(capsys):

@@ -84,7 +84,9 @@ BAD_VALUES = st.one_of(
 
 
 @st.composite
-def mutated_documents(draw) -> dict:
+def mutated_documents(draw) -> tuple[dict, tuple | None]:
+    """A valid document with one mutation, and the path that must then be reported (None when the
+    mutation may happen to stay valid, e.g. a name replaced by another string)."""
     doc = copy.deepcopy(draw(valid_documents()))
     paths = [p for p, _ in _paths(doc) if p]
     path = draw(st.sampled_from(paths))
@@ -93,17 +95,32 @@ def mutated_documents(draw) -> dict:
         parent = parent[part]
     action = draw(st.sampled_from(["replace", "delete", "unknown_key", "unknown_id", "self"]))
     last = path[-1]
+    expect: tuple | None = None
     if action == "replace":
-        parent[last] = draw(BAD_VALUES)
+        old = parent[last]
+        new = draw(BAD_VALUES)
+        parent[last] = new
+        if isinstance(old, float) and isinstance(new, float) and not math.isfinite(new):
+            expect = path  # every number in a scenario must be finite
     elif action == "delete" and isinstance(parent, dict):
         del parent[last]
     elif action == "unknown_key" and isinstance(parent, dict):
-        parent[draw(st.text(min_size=1, max_size=8))] = draw(BAD_VALUES)
+        # printable keys: YAML itself folds control and line-break characters in keys
+        key = draw(
+            st.text(
+                st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=8
+            )
+        )
+        # a new key is an unknown field, an unknown state id, or a state with a bad spec
+        expect = (*path[:-1], key) if key not in parent and not key.startswith("S0") else None
+        parent[key] = draw(BAD_VALUES)
     elif action == "unknown_id":
         doc.setdefault("distrust", {}).setdefault("ZZZ", {})["S000"] = 0.5
+        expect = ("distrust", "ZZZ")
     elif action == "self":
         doc.setdefault("rivalry", {}).setdefault("S000", {})["S000"] = 0.5
-    return doc
+        expect = ("rivalry", "S000", "S000")
+    return doc, expect
 
 
 def dump(doc) -> str:
@@ -121,8 +138,15 @@ def test_generated_valid_documents_load(doc):
 
 @fuzz("mutated")
 @given(mutated_documents())
-def test_mutated_documents_load_or_fail_with_located_lines(doc):
+def test_mutated_documents_load_or_fail_with_located_lines(case):
+    doc, expect = case
     check(dump(doc))
+    if expect is not None:  # a mutation that is invalid by construction must be reported
+        with pytest.raises(InputError) as exc:
+            d, node = parse_yaml(dump(doc), SOURCE)
+            scenario_from_document(d, SOURCE, node)
+        paths = [tuple(p.path) for p in exc.value.problems]
+        assert any(p[: len(expect)] == tuple(expect) for p in paths), (expect, paths)
 
 
 RAW = st.one_of(

@@ -47,7 +47,8 @@ def spec_case(work: Path, doc: dict) -> None:
     try:
         spec = load_spec(path)
         design = build_design(spec)
-        assert design.n_runs >= 0
+        assert design.n_cells >= 1
+        assert design.n_runs == design.n_cells * spec.replications
     except InputError as exc:
         assert exc.problems
         for p in exc.problems:

@@ -117,8 +117,11 @@ def test_sanctions_push_iran_toward_the_powers_that_do_not_sanction_it(iran):
     assert binomtest(weaker, weaker + stronger, 0.5, alternative="greater").pvalue < ALPHA
 
 
-def test_the_outcome_is_not_alignment_by_default(iran):
-    """Guard against a trivial model: Iran's baseline alliance share is small, not zero by fiat."""
+def test_alignment_is_rare_in_the_baseline_but_reachable(iran):
+    """Guard against a trivial model: Iran's baseline alliance share is small, yet the same rule
+    makes it ally in most runs once expanding options is switched off (not zero by fiat)."""
     world, res = iran
-    st = final_status(world, res["-expanding_options"])
-    assert (st == ALIGNED).sum() > 0
+    base = int((final_status(world, res["baseline"]) == ALIGNED).sum())
+    off = int((final_status(world, res["-expanding_options"]) == ALIGNED).sum())
+    assert wilson(base, N)[1] < 0.25
+    assert wilson(off, N)[0] > 0.5

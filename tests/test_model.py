@@ -158,8 +158,9 @@ def test_sanctions_support_comes_only_from_non_senders():
     f, a = rule.sanctions_pressure(model.ties, w.regimes)
     s, A, B = w.index["S"], w.index["A"], w.index["B"]
     assert a[s, A] > 0 and f[s, A] > 0  # the target gains from ties with a non-sender
-    assert a[s, B] <= 0  # no support from the sender
-    assert a[B, s] < 0 and a[A, s] <= 0  # the sender, and third parties, pay for ties with S
+    assert a[s, B] == 0  # no support from the sender
+    assert a[B, s] < 0 and a[A, s] < 0  # the sender, and third parties, pay for ties with S
+    assert a[B, s] < a[A, s]  # the sender pays more than a third party
 
 
 def test_betrayal_raises_and_kept_ties_lower_distrust():
@@ -176,13 +177,23 @@ def test_betrayal_raises_and_kept_ties_lower_distrust():
     m = sc.mechanisms.historical_distrust
     assert model.dyadic.distrust[s, a] > before[s, a]  # S learns to distrust A
     assert model.dyadic.distrust[a, s] <= before[a, s]  # A was not betrayed
-    # a kept friendship relaxes learned distrust toward the historical floor, never below it
-    model.dyadic.distrust[s, a] = 0.9
-    model.ties = prev.copy()
-    for _ in range(400):
-        model._learn(prev, prev)
+    # a kept tie relaxes learned distrust toward the historical floor, never below it, and an
+    # alliance (more trust invested) relaxes it faster than a friendship
     floor = m.memory * model.history[s, a]
-    assert floor - 1e-9 <= model.dyadic.distrust[s, a] < 0.9
+    after = {}
+    for level in (1, 2):
+        kept = np.zeros((w.n, w.n), dtype=np.intp)
+        kept[s, a] = kept[a, s] = level
+        model.dyadic.distrust[s, a] = 0.9
+        model.ties = kept.copy()
+        for _ in range(20):
+            model._learn(kept, kept)
+        after[level] = model.dyadic.distrust[s, a]
+        assert floor - 1e-9 <= after[level] < 0.9
+    assert after[2] < after[1]
+    for _ in range(2000):
+        model._learn(kept, kept)
+    assert model.dyadic.distrust[s, a] == pytest.approx(floor, abs=1e-6)
 
 
 def test_events_apply_and_revert():

@@ -658,6 +658,11 @@ def test_cli_real_sweep_phase_and_sensitivity(tmp_path: Path) -> None:
     sweep_mod.run_sweep(tmp_path / "sweep.yaml", tmp_path / "out", workers=1, progress=False)
     paths = cli_plot.draw(tmp_path / "out", out=tmp_path / "figs")
     assert sorted(p.name for p in paths) == ["phase_S.png", "sensitivity_S.png"]
+    for p in paths:  # real PNGs of a real figure, not empty files
+        data = p.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert width > 400 and height > 300
 
 
 # ------------------------------------------------------------------- other layouts and aliases

@@ -348,8 +348,11 @@ def test_sobol_indices_find_the_only_influential_parameter(tmp_path: Path) -> No
     m = _synthetic(tmp_path, "sobol", 256)
     s = sensitivity(_shares_from(m, lambda c: c["sanctions.0.level"]), m)
     v = s.set_index(["parameter", "index"])["value"]
-    assert v[("sanctions.0.level", "S1")] == pytest.approx(1.0, abs=0.1)
-    assert v[("sanctions.0.level", "ST")] == pytest.approx(1.0, abs=0.1)
+    conf = s.set_index(["parameter", "index"])["conf"]
+    for ix in ("S1", "ST"):  # within the estimator's own 95% bootstrap interval (+ rounding)
+        key = ("sanctions.0.level", ix)
+        assert abs(v[key] - 1.0) <= conf[key] + 1e-9, (ix, v[key], conf[key])
+        assert conf[key] < 0.3  # and that interval is informative at N = 256
     for p in ("params.temperature", "mechanisms.historical_distrust.weight"):
         assert abs(v[(p, "S1")]) < 1e-9 and abs(v[(p, "ST")]) < 1e-9
     assert len(s[s["index"] == "S2"]) == 3
