@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/hedgesim run scenarios/iran_2021.yaml --out $(OUT) --ablate all --force
+	$(VENV)/bin/hedgesim run scenarios/iran_2021.yaml --out $(OUT) --force --ablate all \
+	  --ablate historical_distrust@IRN,expanding_options@IRN,partner_hedging@IRN,prioritizing_interests@IRN
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -127,8 +127,17 @@ class DecisionRule:
         self._options_scale = (m.expanding_options.weight * world.options)[:, None]
         self._options_factors = np.array([1.0, -m.expanding_options.alliance_factor])[:, None, None]
         ph, hd, sp = m.partner_hedging, m.historical_distrust, m.sanctions_pressure
-        self._hedging_factors = -ph.weight * np.array([ph.friendship_factor, 1.0])[:, None, None]
-        self._distrust_factors = -hd.weight * np.array([hd.friendship_factor, 1.0])[:, None, None]
+        # (2, N, 1): the mechanism weight, its friendship share, and each state's own sensitivity
+        self._hedging_factors = (
+            -ph.weight
+            * np.array([ph.friendship_factor, 1.0])[:, None, None]
+            * world.hedging_weight[None, :, None]
+        )
+        self._distrust_factors = (
+            -hd.weight
+            * np.array([hd.friendship_factor, 1.0])[:, None, None]
+            * world.distrust_weight[None, :, None]
+        )
         self._third_factors = (
             sp.weight * sp.third_party * np.array([sp.third_party_friendship, 1.0])[:, None, None]
         )

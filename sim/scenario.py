@@ -189,6 +189,9 @@ def cross_check(sc: Scenario) -> list[tuple[tuple[PathPart, ...], str]]:
         if name in MECHANISMS or name in ("all", "baseline"):
             bad.append((("counterfactuals", name), "name clashes with a mechanism or keyword"))
         for k, m in enumerate(group):
+            mech, _, sid = m.partition("@")
+            if sid and mech in PER_STATE and sid in ids:
+                continue
             if m not in MECHANISMS:
                 bad.append(
                     (
@@ -274,9 +277,10 @@ def resolve_ablation(sc: Scenario, spec: str) -> list[tuple[str, tuple[str, ...]
     """Turn one ``--ablate`` value into counterfactual conditions.
 
     ``a,b`` gives one condition per factor (each switched off alone); ``a+b`` one condition with
-    both
-    off together; a name from the scenario's ``counterfactuals`` block stands for its group;
-    ``all`` means every mechanism, one at a time, plus every named group.
+    both off together; a name from the scenario's ``counterfactuals`` block stands for its group;
+    ``all`` means every mechanism, one at a time, plus every named group. ``a@ID`` switches a
+    factor off for one state only (its own sensitivity set to 0, see ``PER_STATE``), leaving
+    everyone else's behaviour as it was.
     """
     out: list[tuple[str, tuple[str, ...]]] = []
     for item in (s.strip() for s in spec.split(",")):
@@ -288,7 +292,17 @@ def resolve_ablation(sc: Scenario, spec: str) -> list[tuple[str, tuple[str, ...]
             continue
         factors: list[str] = []
         for part in (p.strip() for p in item.split("+")):
-            if part in MECHANISMS:
+            mech, _, sid = part.partition("@")
+            if sid:
+                if mech not in PER_STATE:
+                    raise InputError.single(
+                        "--ablate",
+                        f"{mech!r} has no per-state switch (per state: {', '.join(PER_STATE)})",
+                    )
+                if sid not in sc.states:
+                    raise InputError.single("--ablate", f"unknown state id {sid!r} in {part!r}")
+                factors.append(part)
+            elif part in MECHANISMS:
                 factors.append(part)
             elif part in sc.counterfactuals:
                 factors += sc.counterfactuals[part]
@@ -304,11 +318,26 @@ def resolve_ablation(sc: Scenario, spec: str) -> list[tuple[str, tuple[str, ...]
     return list(seen.items())
 
 
+PER_STATE: dict[str, tuple[str, ...]] = {
+    "security_autonomy": ("security", "autonomy"),
+    "partner_hedging": ("hedging",),
+    "historical_distrust": ("distrust",),
+    "expanding_options": ("options",),
+    "prioritizing_interests": ("interests",),
+}
+"""Mechanisms that a single state can switch off, and the preferences that do it."""
+
+
 def ablate(sc: Scenario, factors: Iterable[str]) -> Scenario:
-    """A copy of ``sc`` with the named mechanisms switched off."""
+    """A copy of ``sc`` with the named mechanisms switched off (``mech@ID``: for one state)."""
     new = sc.model_copy(deep=True)
     for m in factors:
-        getattr(new.mechanisms, m).enabled = False
+        mech, _, sid = m.partition("@")
+        if sid:
+            for pref in PER_STATE[mech]:
+                setattr(new.states[sid].preferences, pref, 0.0)
+        else:
+            getattr(new.mechanisms, mech).enabled = False
     return new
 
 

@@ -52,6 +52,10 @@ class Preferences(Strict):
     )
     options: Weight = Field(1.0, description="Value of keeping ties to competing camps open.")
     interests: Weight = Field(1.0, description="Weight on its own interests over a partner's line.")
+    hedging: Weight = Field(
+        1.0, description="How much its partners' hedging worries it (0: not at all)."
+    )
+    distrust: Weight = Field(1.0, description="How much its historical distrust weighs (0: not).")
 
 
 class StateSpec(Strict):

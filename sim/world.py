@@ -58,6 +58,8 @@ class World:
     autonomy: np.ndarray
     options: np.ndarray
     interest_weight: np.ndarray
+    hedging_weight: np.ndarray  # (N,) sensitivity to partners' hedging
+    distrust_weight: np.ndarray  # (N,) weight of its historical distrust
     dyads: dict[str, np.ndarray]  # field -> (N, N), rows perceive columns
     ties: np.ndarray  # (N, N) int8 initial levels, symmetric
     regimes: list[Regime]
@@ -138,6 +140,8 @@ def compile_world(sc: Scenario) -> World:
         autonomy=np.array([s.preferences.autonomy for s in specs]),
         options=np.array([s.preferences.options for s in specs]),
         interest_weight=np.array([s.preferences.interests for s in specs]),
+        hedging_weight=np.array([s.preferences.hedging for s in specs]),
+        distrust_weight=np.array([s.preferences.distrust for s in specs]),
         dyads=dyads,
         ties=ties,
         regimes=regimes,

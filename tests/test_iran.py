@@ -30,6 +30,7 @@ def iran():
     sc = load_scenario(ROOT / "scenarios" / "iran_2021.yaml")
     conds = [Condition("baseline"), Condition("-reasons", REASONS)]
     conds += [Condition(f"-{f}", (f,)) for f in (*REASONS, "sanctions_pressure")]
+    conds += [Condition(f"-{f}@IRN", (f"{f}@IRN",)) for f in REASONS]  # Iran's own motives only
     res = run_conditions(sc, conds, replications=N, steps=sc.params.steps, workers=2)
     return compile_world(sc), res
 
@@ -81,6 +82,18 @@ def test_each_reason_alone_lowers_non_alignment(iran, reason):
     world, res = iran
     base = final_status(world, res["baseline"]) == NON_ALIGNED
     off = final_status(world, res[f"-{reason}"]) == NON_ALIGNED
+    lost, gained = int((base & ~off).sum()), int((~base & off).sum())
+    assert lost > gained
+    assert binomtest(lost, lost + gained, 0.5, alternative="greater").pvalue < ALPHA
+
+
+@pytest.mark.parametrize("reason", REASONS)
+def test_each_reason_switched_off_for_iran_alone_lowers_non_alignment(iran, reason):
+    """The article's four reasons are Iran's motives: switched off in Iran only (everyone else
+    unchanged), each one lowers Iran's non-alignment — partner hedging included."""
+    world, res = iran
+    base = final_status(world, res["baseline"]) == NON_ALIGNED
+    off = final_status(world, res[f"-{reason}@IRN"]) == NON_ALIGNED
     lost, gained = int((base & ~off).sum()), int((~base & off).sum())
     assert lost > gained
     assert binomtest(lost, lost + gained, 0.5, alternative="greater").pvalue < ALPHA

@@ -169,3 +169,23 @@ def test_ablation_specs():
     assert len(resolve_ablation(sc, "all")) == 8
     with pytest.raises(InputError, match="unknown factor 'nope'"):
         resolve_ablation(sc, "nope")
+
+
+def test_per_state_ablation_zeroes_only_that_states_sensitivity():
+    from sim.scenario import ablate
+
+    sc = loads_scenario(
+        GOOD + "counterfactuals:\n  c_only: [partner_hedging@C, expanding_options@C]\n"
+    )
+    assert resolve_ablation(sc, "partner_hedging@C") == [
+        ("-partner_hedging@C", ("partner_hedging@C",))
+    ]
+    off = ablate(sc, resolve_ablation(sc, "c_only")[0][1])
+    assert off.states["C"].preferences.hedging == 0 and off.states["C"].preferences.options == 0
+    assert off.states["A"].preferences.hedging == 1 and off.mechanisms.partner_hedging.enabled
+    with pytest.raises(InputError, match="no per-state switch"):
+        resolve_ablation(sc, "sanctions_pressure@C")
+    with pytest.raises(InputError, match="unknown state id 'Q'"):
+        resolve_ablation(sc, "partner_hedging@Q")
+    with pytest.raises(InputError, match=r"counterfactuals\.bad\.0"):
+        loads_scenario(GOOD + "counterfactuals:\n  bad: [sanctions_pressure@C]\n")
