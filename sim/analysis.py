@@ -197,29 +197,17 @@ def sensitivity(
                     seed=seed,
                 )
                 for i, p in enumerate(names):
-                    rows += [
-                        dict(
-                            state=sid,
-                            parameter=p,
-                            index="mu",
-                            value=float(res["mu"][i]),
-                            conf=np.nan,
-                        ),
-                        dict(
-                            state=sid,
-                            parameter=p,
-                            index="mu_star",
-                            value=float(res["mu_star"][i]),
-                            conf=float(res["mu_star_conf"][i]),
-                        ),
-                        dict(
-                            state=sid,
-                            parameter=p,
-                            index="sigma",
-                            value=float(res["sigma"][i]),
-                            conf=np.nan,
-                        ),
-                    ]
+                    for index in ("mu", "mu_star", "sigma"):  # only mu* has an interval
+                        conf = res.get(f"{index}_conf")
+                        rows.append(
+                            dict(
+                                state=sid,
+                                parameter=p,
+                                index=index,
+                                value=float(res[index][i]),
+                                conf=float(conf[i]) if conf is not None else np.nan,
+                            )
+                        )
     out = pd.DataFrame(rows, columns=["state", "parameter", "index", "value", "conf", "note"])
     out.attrs.update(sampler=sampler, confidence=confidence, resamples=resamples)
     return out

@@ -85,13 +85,11 @@ def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str
     iu = np.triu_indices(n, 1)
     for c, label in enumerate(labels):
         for rep, rec in enumerate(results[label]):
-            t = len(rec.steps)
             sys_parts.append((c, rep, rec.steps, rec.system))
             st_parts.append((c, rep, rec))
             lv = rec.final_ties[iu]
             keep = lv > 0
             tie_parts.append((c, rep, iu[0][keep], iu[1][keep], lv[keep]))
-            del t
     cond_names = labels
 
     def cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:

@@ -246,12 +246,6 @@ def validate_document(
     return sc
 
 
-def load_document(path: str | Path) -> tuple[dict[str, Any], yaml.Node | None, str]:
-    """Read a scenario file as a plain document (for sweeps that vary it)."""
-    doc, node, source = read_yaml(path)
-    return doc, node, source
-
-
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Read, override and validate a scenario file."""
     doc, node, source = read_yaml(path)
