@@ -9,6 +9,11 @@ weighted by scenario data and each switchable off (its term is then exactly zero
 reference: ``U[0] = 0`` (plus inertia when it is the current level). Rows are evaluated for all
 states at once with numpy because that is cheap, but read every formula as "state i looks at j".
 
+Arrays may carry leading axes before the last two (N, N) ones: K replications of one scenario
+advanced in lock-step (sim.lockstep) hold ties and distrust as (K, N, N), and every formula here
+broadcasts over them (``...`` indexing, ``axis=-1``). Write new terms the same way; the tests
+check that a replication run in a batch is bit-for-bit the replication run alone.
+
 Notation: ``s`` power, ``b[i, j] = s_j / (s_i + s_j)`` the partner's relative power, ``R`` rivalry,
 ``C`` interest compatibility, ``D`` current distrust, ``H0`` perceived hedging, ``L`` current ties,
 ``tau = (0, 0.5, 1)`` the weight of a tie level.
@@ -29,15 +34,16 @@ EXPOSURE = np.array([0.1, 0.6, 1.0])  # how much a sender can hurt you, by your 
 OPTION_VALUE = np.array([0.2, 1.0, 0.0])  # option a rival of j is to i, by i's tie with it
 
 Pair = np.ndarray
-"""A (2, N, N) array: ``[0]`` is added to the utility of friendship, ``[1]`` to that of alliance
-(both relative to no tie). Unpacks as ``friendship, alliance = pair``."""
+"""A (..., 2, N, N) array: ``[..., 0, :, :]`` is added to the utility of friendship,
+``[..., 1, :, :]`` to that of alliance (both relative to no tie). A single run's Pair unpacks as
+``friendship, alliance = pair``."""
 Terms = dict[str, Pair]
 """mechanism name -> its Pair."""
 
 
 def _both(cost: np.ndarray, friendship: float, alliance: float) -> Pair:
     """``cost`` scaled by one factor for friendship and one for alliance, as a Pair."""
-    return cost[None] * np.array([friendship, alliance])[:, None, None]
+    return cost[..., None, :, :] * np.array([friendship, alliance])[:, None, None]
 
 
 @dataclass
@@ -115,6 +121,7 @@ class DecisionRule:
         self._rows = np.arange(self.n)[:, None]
         self._cols = np.arange(self.n)[None, :]
         self._off_diagonal = 1.0 - np.eye(self.n)
+        self._diagonal = np.arange(self.n)
         self._power_col = world.power[:, None]
         # inertia relative to no tie, indexed [friendship/alliance, current level]
         k = params.inertia
@@ -184,9 +191,9 @@ class DecisionRule:
         cedes freedom of action, the stronger gains influence (negative cost).
         """
         log_free = np.log1p(self._neg_rel * self._reliability.take(L))  # log(1 - b[i,k] r(L[i,k]))
-        value = self.security_scale * np.exp(log_free.sum(axis=1)[:, None] - log_free)
-        out = value[None] * self._reliability_pair
-        out[1] -= self.autonomy_cost
+        value = self.security_scale * np.exp(log_free.sum(axis=-1)[..., None] - log_free)
+        out = value[..., None, :, :] * self._reliability_pair
+        out[..., 1, :, :] -= self.autonomy_cost
         return out
 
     def abandonment_entrapment(self, L: np.ndarray) -> Pair:
@@ -206,8 +213,8 @@ class DecisionRule:
         i's rivalry that j is tied to (ties weighted by level), plus the hedging i perceives from
         j's acts (votes for sanctions, a halted delivery).
         """
-        h = (dy.rivalry @ TAU.take(L).T) * self._inv_mass_col + dy.hedging
-        return np.minimum(h, 1.0)[None] * self._hedging_factors
+        h = (dy.rivalry @ TAU.take(L).swapaxes(-1, -2)) * self._inv_mass_col + dy.hedging
+        return np.minimum(h, 1.0)[..., None, :, :] * self._hedging_factors
 
     def historical_distrust(self, dy: Dyadic) -> Pair:
         """Distrust discounts any tie, binding ones more (you must rely on the partner).
@@ -215,7 +222,7 @@ class DecisionRule:
         An alliance pays ``w * D[i, j]``, a friendship the ``friendship_factor`` share of it; ``D``
         starts at the scenario's historical distrust and is learned (sim.model).
         """
-        return dy.distrust[None] * self._distrust_factors
+        return dy.distrust[..., None, :, :] * self._distrust_factors
 
     def _regime_parts(self, active: Sequence[Regime]) -> _Regimes:
         """Arrays describing a set of active regimes, cached per set (sets change rarely)."""
@@ -244,11 +251,11 @@ class DecisionRule:
         ``1 - prod(1 - share)``; a friendship pays ``third_party_friendship`` of the cost.
         """
         g = self._regime_parts(active)
-        exposure = EXPOSURE.take(L.take(g.senders, axis=1)) @ g.sender_power  # (N, R)
+        exposure = EXPOSURE.take(L.take(g.senders, axis=-1)) @ g.sender_power  # (..., N, R)
         share = (g.pressed * exposure / (self._power_col + exposure)) * g.keep + g.sender_level
         # cost[j, t] = 1 - prod over regimes on t of (1 - share[j, r])
         kept = np.exp(np.log1p(-share) @ g.target_columns)
-        return g.support_pair + (kept - 1.0)[None] * self._third_factors
+        return g.support_pair + (kept - 1.0)[..., None, :, :] * self._third_factors
 
     def expanding_options(self, L: np.ndarray, dy: Dyadic) -> Pair:
         """Ties to competing camps at once are worth more than their sum; an alliance forecloses.
@@ -259,7 +266,7 @@ class DecisionRule:
         """
         v = OPTION_VALUE.take(L) * self._off_diagonal
         # bridged[i, j] = (v @ R.T)[i, j] / sum_k R[j, k], weighted by i's options preference
-        return ((v @ dy.rivalry.T) * self._options_weight)[None] * self._options_factors
+        return ((v @ dy.rivalry.T) * self._options_weight)[..., None, :, :] * self._options_factors
 
     def prioritizing_interests(self, L: np.ndarray | None = None) -> Pair:
         """An alliance makes a state follow the alliance's line; divergent interests then cost.
@@ -322,7 +329,7 @@ class DecisionRule:
             self._static_sum_key = self.static_version
         on = self.enabled
         # inertia: keeping the current level is worth a little (diplomacy is slow to change)
-        U = self._static_sum + self._inertia.take(L, axis=1)
+        U = self._static_sum + np.moveaxis(self._inertia.take(L, axis=1), 0, -3)
         if on["security_autonomy"]:
             U += self.security_autonomy(L)
         if on["partner_hedging"]:
@@ -343,24 +350,26 @@ class DecisionRule:
         U[L, self._rows, self._cols] += self.p.inertia
         return U
 
-    def choose(self, U: Pair, rng: np.random.Generator) -> np.ndarray:
+    def choose(self, U: Pair, u: np.ndarray) -> np.ndarray:
         """Logit (softmax) choice of a desired level for every ordered pair: bounded rationality.
 
         ``P(l) = exp(U_l / T) / sum_k exp(U_k / T)`` with ``U`` the utilities of friendship and
-        alliance relative to no tie, sampled with one uniform draw per pair.
+        alliance relative to no tie, sampled with one uniform draw per pair: ``u`` (..., N, N)
+        in [0, 1). The caller draws ``u`` from its own stream, so replications run in lock-step
+        each keep the stream they would have alone.
         """
         e = np.multiply(U, 1.0 / self.p.temperature, out=U)  # U is ours to reuse
         np.minimum(e, 700.0, out=e)  # exp would overflow beyond; such a choice is certain anyway
         np.exp(e, out=e)
         if not self.p.friendship:  # the alliance-only world: no tie or an alliance
-            e[0] = 0.0
-        c1 = 1.0 + e[0]
-        u = rng.random((self.n, self.n)) * (c1 + e[1])
+            e[..., 0, :, :] = 0.0
+        c1 = 1.0 + e[..., 0, :, :]
+        u = u * (c1 + e[..., 1, :, :])
         desired = np.add(u >= 1.0, u >= c1, dtype=np.intp)
-        np.fill_diagonal(desired, 0)
+        desired[..., self._diagonal, self._diagonal] = 0
         return desired
 
 
 def consent(desired: np.ndarray) -> np.ndarray:
     """A tie exists only at the level both sides want: the lower of the two wishes."""
-    return np.minimum(desired, desired.T)
+    return np.minimum(desired, desired.swapaxes(-1, -2))

@@ -5,6 +5,10 @@ chooses simultaneously, for every partner, the tie level it wants (sim.decision)
 lower of the two wishes (consent); experience updates distrust; outcomes are recorded. Simultaneous
 choice is deliberate: no state gets a first-mover advantage from the activation order, and the
 step is one vectorized computation.
+
+The code is written for arrays with optional leading axes (``...`` indexing) so that
+sim.lockstep can advance K replications of one scenario with this very code, ties and learned
+distrust then being (K, N, N); a single model's arrays are (N, N).
 """
 
 from __future__ import annotations
@@ -25,6 +29,21 @@ from sim.world import Regime, World
 class SimulationError(RuntimeError):
     """A step produced a value that is not a finite number (names the step and the pair)."""
 
+    def __init__(self, message: str, replication: int | None = None) -> None:
+        super().__init__(message)
+        self.replication = replication  # position in a lock-step batch, None for a single run
+
+
+def decision_stream(seed: np.random.SeedSequence) -> np.random.Generator:
+    """The stream an ``AlignmentModel(rng=seed)`` draws its choices from, built without a model.
+
+    It is Mesa's ``Model.rng`` for that seed after Mesa has taken the one integer it seeds the
+    stdlib ``random`` with (Mesa 3.5); tests/test_lockstep.py checks the two stay identical.
+    """
+    g = np.random.default_rng(seed)
+    g.integers(np.iinfo(np.int32).max)
+    return g
+
 
 class AlignmentModel(mesa.Model):
     """States forming friendships and alliances by mutual consent under pressure and distrust."""
@@ -43,12 +62,15 @@ class AlignmentModel(mesa.Model):
         self.params = params
         self.mechanisms = mechanisms
         d = world.dyads
-        self.dyadic = Dyadic(**{k: v.copy() for k, v in d.items()})
-        self.history = d["distrust"].copy()  # historical distrust; memory * history is the floor
+        # distrust is learned, so it is each replication's own; other dyadic data change only
+        # by events, the same in every replication
+        own = {k: self._own(v) if k == "distrust" else v.copy() for k, v in d.items()}
+        self.dyadic = Dyadic(**own)
+        self.history = self._own(d["distrust"])  # historical distrust; memory * it is the floor
         self._floor_version = -1
         # intp, not int8: ties index small lookup tables every step, and numpy's fancy indexing
         # is several times faster with native-width indices
-        self.ties = world.ties.astype(np.intp)
+        self.ties = self._own(world.ties.astype(np.intp))
         self.rule = DecisionRule(world, mechanisms, params)
         self._version = 0  # bumped whenever dyadic data changes, to refresh static terms
         self._reverts: dict[int, list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]] = {}
@@ -60,13 +82,24 @@ class AlignmentModel(mesa.Model):
         }
         self._active: Sequence[Regime] | None = None
         self.rival = self.dyadic.rivalry >= params.rival_threshold
-        for i in range(world.n):
-            State(self, i)
-        self.states: list[State] = sorted(self.agents, key=lambda a: a.index)
+        self.states: list[State] = self._make_agents()
         self._apply_events(0)
         self.previous = self.ties
         self.recorder = Recorder(self, record_every or params.record_every)
         self.recorder.collect(self)
+
+    # -- what a lock-step batch does differently (sim.lockstep overrides these three) ----------
+    def _own(self, a: np.ndarray) -> np.ndarray:
+        """This model's own copy of an initial array it will change."""
+        return a.copy()
+
+    def _make_agents(self) -> list[State]:
+        """One State agent per state, in index order."""
+        return [State(self, i) for i in range(self.world.n)]
+
+    def _uniforms(self) -> np.ndarray:
+        """One uniform draw per ordered pair for this step's choices."""
+        return self.rng.random((self.world.n, self.world.n))
 
     # -- environment -------------------------------------------------------------------------
     def _apply_events(self, t: int) -> None:
@@ -79,7 +112,7 @@ class AlignmentModel(mesa.Model):
         for field, rows, cols, delta in self._reverts.pop(t, []):
             self._change(field, rows, cols, -delta)
         for ch in self._changes_at.get(t, ()):
-            old = getattr(self.dyadic, ch.field)[ch.rows, ch.cols]
+            old = getattr(self.dyadic, ch.field)[..., ch.rows, ch.cols]
             target = ch.values if ch.mode == "set" else old + ch.values
             applied = self._change(ch.field, ch.rows, ch.cols, target - old)
             if ch.until is not None:
@@ -91,12 +124,13 @@ class AlignmentModel(mesa.Model):
         """Add ``delta`` to cells of a dyadic field (clipped to its range); return what changed."""
         lo, hi = (-1.0, 1.0) if field in ("interests", "affinity") else (0.0, 1.0)
         arr = getattr(self.dyadic, field).copy()
-        old = arr[rows, cols]
-        arr[rows, cols] = np.clip(old + delta, lo, hi)
+        old = arr[..., rows, cols]
+        arr[..., rows, cols] = np.clip(old + delta, lo, hi)
         setattr(self.dyadic, field, arr)
-        applied = arr[rows, cols] - old
+        applied = arr[..., rows, cols] - old
         if field == "distrust":  # a betrayal (or its settlement) is part of the historical record
-            self.history[rows, cols] = np.clip(self.history[rows, cols] + applied, 0.0, 1.0)
+            h = self.history
+            h[..., rows, cols] = np.clip(h[..., rows, cols] + applied, 0.0, 1.0)
         if field == "rivalry":
             self.rival = arr >= self.params.rival_threshold
         self._version += 1
@@ -120,12 +154,13 @@ class AlignmentModel(mesa.Model):
             self.rule.refresh_static(self.dyadic, self._version)
         U = self.rule.relative_utilities(self.ties, self.dyadic, self._active_now(t))
         if not np.isfinite(U.sum()):  # one cheap check; find the pair only on failure
-            bad = np.argwhere(~np.isfinite(U).all(axis=0))[0]
+            bad = np.argwhere(~np.isfinite(U))[0]  # (replication,) level, i, j
             ids = self.world.ids
             raise SimulationError(
-                f"step {t}: utility of {ids[bad[0]]} for a tie with {ids[bad[1]]} is not finite"
+                f"step {t}: utility of {ids[bad[-2]]} for a tie with {ids[bad[-1]]} is not finite",
+                int(bad[0]) if U.ndim > 3 else None,
             )
-        desired = self.rule.choose(U, self.rng)
+        desired = self.rule.choose(U, self._uniforms())
         self.previous = self.ties
         self.ties = consent(desired)
         if self.mechanisms.historical_distrust.enabled:
@@ -154,7 +189,7 @@ class AlignmentModel(mesa.Model):
         D = self.dyadic.distrust
         broken = (previous == 2) & (self.ties < 2)
         if broken.any():  # rare: test the expensive condition only when an alliance fell
-            cut = broken & (desired == 2) & (desired.T < 2)
+            cut = broken & (desired == 2) & (desired.swapaxes(-1, -2) < 2)
             D[cut] = np.minimum(1.0, D[cut] + m.betrayal_learning)
         if self._floor_version != self._version:  # the floor moves only with distrust events
             self._floor = m.memory * self.history

@@ -51,23 +51,48 @@ class Recorder:
 
     def collect(self, model: AlignmentModel) -> None:
         model.snapshot = model.ties.astype(np.int8)  # compact: 1 byte per pair and step
-        # ties whose level changed in the step just taken (0 at the start)
-        model.turnover = int((model.ties != model.previous).sum()) // 2
+        # ties whose level changed in the step just taken (0 at the start), per replication
+        model.turnover = np.count_nonzero(model.ties != model.previous, axis=(-2, -1)) // 2
         self.collector.collect(model)
         self.steps.append(model.steps)
         self.rivalry.append(model.dyadic.rivalry)
 
     def record(self, model: AlignmentModel) -> RunRecord:
-        threshold = model.params.rival_threshold
+        """The record of a single run."""
+        (only,) = self.records(model)
+        return only
+
+    def records(self, model: AlignmentModel) -> list[RunRecord]:
+        """One record per replication (one for a single model, K for a lock-step batch)."""
+        T_all = np.stack(self.ties)  # (T, *batch, N, N)
+        turnover = np.asarray(self.collector.model_vars["turnover"], dtype=float)  # (T, *batch)
+        return [
+            self._measure(
+                np.ascontiguousarray(T_all[(slice(None), *k)]),
+                np.ascontiguousarray(turnover[(slice(None), *k)]),
+                model.ties[k],
+                model.dyadic.distrust[k],
+                model.params.rival_threshold,
+            )
+            for k in np.ndindex(T_all.shape[1:-2])
+        ]
+
+    def _measure(
+        self,
+        T_all: np.ndarray,
+        turnover: np.ndarray,
+        final_ties: np.ndarray,
+        final_distrust: np.ndarray,
+        threshold: float,
+    ) -> RunRecord:
+        """Every metric of one replication, vectorized over its recorded steps."""
         stat, hedge, system = [], [], []
-        T_all = np.stack(self.ties)
-        turnover = np.asarray(self.collector.model_vars["turnover"], dtype=float)
         start = 0
         while start < len(self.ties):
             # a block of consecutive recorded steps that share one rivalry matrix
             R = self.rivalry[start]
             stop = start + 1
-            block = max(1, BLOCK_CELLS // self.ties[0].size)
+            block = max(1, BLOCK_CELLS // T_all[0].size)
             while stop < len(self.ties) and stop - start < block and self.rivalry[stop] is R:
                 stop += 1
             T = T_all[start:stop]
@@ -83,6 +108,6 @@ class Recorder:
             n_alliances=(T_all == 2).sum(axis=-1, dtype=np.int16),
             n_friendships=(T_all == 1).sum(axis=-1, dtype=np.int16),
             hedging=np.concatenate(hedge),
-            final_ties=model.ties.astype(np.int8),
-            final_distrust=model.dyadic.distrust.copy(),
+            final_ties=final_ties.astype(np.int8),
+            final_distrust=final_distrust.copy(),
         )

@@ -81,12 +81,12 @@ def test_a_non_finite_utility_stops_the_run_naming_step_and_pair(monkeypatch, tm
     original = decision.DecisionRule.expanding_options
 
     def poisoned(self, L, dy):
-        f, a = original(self, L, dy)
+        pair = original(self, L, dy)
         if self.steps_seen == 3:
-            a = a.copy()
-            a[2, 0] = np.nan
+            pair = pair.copy()
+            pair[..., 1, 2, 0] = np.nan  # S's alliance utility with A (in every replication)
         self.steps_seen += 1
-        return f, a
+        return pair
 
     monkeypatch.setattr(decision.DecisionRule, "expanding_options", poisoned)
     monkeypatch.setattr(decision.DecisionRule, "steps_seen", 0, raising=False)
