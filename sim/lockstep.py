@@ -1,0 +1,93 @@
+"""Replications of one scenario advanced in lock-step: the same model code, K runs per call.
+
+Why: a run of a small world (the Iran scenario has 13 states) costs ~75 numpy calls per step on
+13×13 arrays, so its time is call overhead, not arithmetic. Sweeps and ``hedgesim run`` need many
+replications of the same resolved scenario; stacking them along a leading axis makes each call
+do the work of K runs for little more than the price of one.
+
+Nothing here decides anything. ``LockstepModel`` *is* ``AlignmentModel`` (sim.model) with three
+differences: the arrays a run changes (ties, learned and historical distrust) get a leading
+replication axis, each replication draws its choices from its own stream — the one it would have
+alone (``decision_stream``) — and there are no per-state agents (an agent views one world).
+Events, sanctions and every formula of sim.decision are shared code, written to broadcast over
+that axis. Replication k of a batch is therefore bit-for-bit the run ``simulate(world, scenario,
+seeds[k])`` — tests/test_lockstep.py checks it over scenarios, switches and random worlds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sim.agents import State
+from sim.model import AlignmentModel, decision_stream
+from sim.recording import RunRecord
+from sim.schema import Mechanisms, Params, Scenario
+from sim.world import World
+
+MAX_BATCH_CELLS = 2**21
+"""Cap on K × N × N: above it a batch is split (each step holds ~20 arrays of that size; beyond a
+few hundred states one run per call is compute-bound anyway)."""
+
+
+class LockstepModel(AlignmentModel):
+    """K replications of one world, one seed each, stepped together."""
+
+    def __init__(
+        self,
+        world: World,
+        mechanisms: Mechanisms,
+        params: Params,
+        *,
+        seeds: Sequence[np.random.SeedSequence],
+        record_every: int | None = None,
+    ) -> None:
+        if not seeds:
+            raise ValueError("a lock-step batch needs at least one seed")
+        self.replications = len(seeds)
+        self._streams = [decision_stream(s) for s in seeds]
+        self._draws = np.empty((len(seeds), world.n, world.n))
+        super().__init__(world, mechanisms, params, rng=seeds[0], record_every=record_every)
+
+    def _own(self, a: np.ndarray) -> np.ndarray:
+        return np.repeat(a[None], self.replications, axis=0)
+
+    def _make_agents(self) -> list[State]:
+        return []
+
+    def _uniforms(self) -> np.ndarray:
+        for stream, out in zip(self._streams, self._draws, strict=True):
+            stream.random(out=out)
+        return self._draws
+
+
+def batch_size(n_states: int) -> int:
+    """Largest number of replications of an ``n_states`` world run in one batch."""
+    return max(1, MAX_BATCH_CELLS // (n_states * n_states))
+
+
+def simulate_many(
+    world: World,
+    scenario: Scenario,
+    seeds: Sequence[np.random.SeedSequence],
+    steps: int | None = None,
+    record_every: int | None = None,
+) -> list[RunRecord]:
+    """Replications of one scenario, one per seed, in order; each equals ``simulate`` alone."""
+    steps = scenario.params.steps if steps is None else steps
+    size = batch_size(world.n)
+    out: list[RunRecord] = []
+    for start in range(0, len(seeds), size):
+        model = LockstepModel(
+            world,
+            scenario.mechanisms,
+            scenario.params,
+            seeds=seeds[start : start + size],
+            record_every=record_every,
+        )
+        model.run_for(steps)
+        if model.recorder.steps[-1] != model.steps:
+            model.record()
+        out += model.recorder.records(model)
+    return out

@@ -1,0 +1,167 @@
+"""Lock-step batches (sim.lockstep): replication k of a batch is bit-for-bit the run alone.
+
+Sweeps and ``hedgesim run`` rely on this for their reproducibility promise (same scenario + seed
+⇒ identical output whatever the chunking), so it is checked field by field, dtype included, on
+the shipped scenarios, with every mechanism switched off in turn, and on random worlds whose
+events clip learned distrust differently in each replication.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sim.lockstep as lockstep
+from sim import decision
+from sim.generate import random_world_document
+from sim.lockstep import LockstepModel, simulate_many
+from sim.model import AlignmentModel, SimulationError, decision_stream
+from sim.runner import seed_for, simulate
+from sim.scenario import ablate, load_scenario
+from sim.schema import MECHANISMS, Scenario
+from sim.sweep import plan_chunks
+from sim.world import compile_world
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+def assert_identical(alone, batch) -> None:
+    assert len(alone) == len(batch)
+    for k, (a, b) in enumerate(zip(alone, batch, strict=True)):
+        for f in fields(a):
+            x, y = getattr(a, f.name), getattr(b, f.name)
+            assert x.dtype == y.dtype and x.shape == y.shape, (k, f.name)
+            assert np.array_equal(x, y), f"replication {k}: {f.name} differs"
+
+
+def check(sc: Scenario, n: int = 5, steps: int | None = None, every: int | None = None) -> None:
+    w = compile_world(sc)
+    seeds = [seed_for(sc.seed, i) for i in range(n)]
+    alone = [simulate(w, sc, s, steps, every) for s in seeds]
+    assert_identical(alone, simulate_many(w, sc, seeds, steps, every))
+
+
+@pytest.mark.parametrize("name", ["iran_2021", "toy_triangle", "europe_1936"])
+def test_shipped_scenarios_match_run_alone(name: str) -> None:
+    check(load_scenario(SCENARIOS / f"{name}.yaml"), every=7)
+
+
+@pytest.mark.parametrize("factor", [*MECHANISMS, "friendship"])
+def test_each_switch_matches_run_alone(factor: str) -> None:
+    sc = load_scenario(SCENARIOS / "iran_2021.yaml")
+    if factor == "friendship":
+        sc = sc.model_copy(update={"params": sc.params.model_copy(update={"friendship": False})})
+    else:
+        sc = ablate(sc, (factor,))
+    check(sc, n=4, steps=60, every=1)
+
+
+def _eventful(n: int, seed: int) -> Scenario:
+    """A random world with sanctions that start and end and events on every dyadic field,
+    including distrust pushed past its bounds (the clipped change, hence the historical record and
+    its revert, then differ between replications)."""
+    doc = random_world_document(n, seed=seed, steps=40)
+    ids = list(doc["states"])
+    a, b, c = ids[0], ids[1], ids[2]
+    doc["sanctions"] = [
+        {"name": "s1", "senders": [a], "targets": [b], "level": 0.7, "start": 3, "end": 25},
+        {"name": "s2", "senders": [c, a], "targets": [ids[-1]], "level": 1.0, "start": 10},
+    ]
+    doc["events"] = [
+        {
+            "name": "betrayal",
+            "step": 5,
+            "until": 20,
+            "field": "distrust",
+            "changes": {a: {b: 0.9, c: 0.6}, c: {b: 0.95}},
+        },
+        {"name": "reset", "step": 12, "field": "distrust", "mode": "set", "changes": {b: {a: 0.0}}},
+        {"name": "feud", "step": 8, "until": 30, "field": "rivalry", "changes": {b: {c: 0.8}}},
+        {"name": "deal", "step": 2, "field": "interests", "changes": {a: {c: 0.7}}},
+        {"name": "channel", "step": 4, "until": 9, "field": "affinity", "changes": {a: {b: 0.5}}},
+        {"name": "vote", "step": 6, "field": "hedging", "changes": {b: {c: 0.4}}},
+    ]
+    doc["params"].update({"temperature": 0.15, "inertia": 0.05})
+    doc["mechanisms"] = {"historical_distrust": {"betrayal_learning": 0.5}}
+    return Scenario.model_validate(doc)
+
+
+@pytest.mark.parametrize(("n", "seed"), [(4, 1), (9, 2), (25, 3)])
+def test_random_worlds_with_events_match_run_alone(n: int, seed: int) -> None:
+    sc = _eventful(n, seed)
+    check(sc, n=6, every=3)
+
+
+def test_batches_split_by_size_still_match(monkeypatch) -> None:
+    sc = _eventful(9, 4)
+    monkeypatch.setattr(lockstep, "MAX_BATCH_CELLS", 2 * 9 * 9)  # batches of 2, 2, 1
+    assert lockstep.batch_size(9) == 2
+    check(sc, n=5, every=5)
+
+
+def test_decision_stream_is_the_models_stream() -> None:
+    sc = load_scenario(SCENARIOS / "toy_triangle.yaml")
+    w = compile_world(sc)
+    for i in range(3):
+        model = AlignmentModel(w, sc.mechanisms, sc.params, rng=seed_for(11, i))
+        assert model.rng.bit_generator.state == decision_stream(seed_for(11, i)).bit_generator.state
+
+
+def test_batch_has_one_axis_per_replication_and_no_agents() -> None:
+    sc = load_scenario(SCENARIOS / "toy_triangle.yaml")
+    w = compile_world(sc)
+    m = LockstepModel(w, sc.mechanisms, sc.params, seeds=[seed_for(1, i) for i in range(3)])
+    assert m.ties.shape == m.dyadic.distrust.shape == m.history.shape == (3, w.n, w.n)
+    assert m.dyadic.rivalry.shape == (w.n, w.n)  # shared: only events change it
+    assert m.states == [] and len(m.agents) == 0
+    with pytest.raises(ValueError, match="at least one seed"):
+        LockstepModel(w, sc.mechanisms, sc.params, seeds=[])
+
+
+def test_a_failure_names_the_replication_of_the_batch(monkeypatch) -> None:
+    sc = load_scenario(SCENARIOS / "toy_triangle.yaml")
+    w = compile_world(sc)
+    original = decision.DecisionRule.historical_distrust
+
+    def poisoned(self, dy):
+        pair = original(self, dy)
+        if pair.ndim == 4 and self.static_version is not None:
+            pair = pair.copy()
+            pair[2, 1, 0, 1] = np.nan  # replication 2 only
+        return pair
+
+    monkeypatch.setattr(decision.DecisionRule, "historical_distrust", poisoned)
+    with pytest.raises(SimulationError) as info:
+        simulate_many(w, sc, [seed_for(1, i) for i in range(4)], steps=3)
+    assert info.value.replication == 2
+    assert f"utility of {w.ids[0]} for a tie with {w.ids[1]} is not finite" in str(info.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 300), unique=True, max_size=120).map(sorted),
+    st.integers(1, 40),
+    st.integers(1, 30),
+)
+def test_plan_chunks_covers_pending_and_cuts_at_cells(pending, chunk, reps) -> None:
+    pending = np.array(pending, dtype=np.int64)
+    out = list(plan_chunks(pending, chunk, reps))
+    assert np.array_equal(np.concatenate(out) if out else pending[:0], pending)  # all, in order
+    assert all(1 <= len(c) <= chunk for c in out)
+    if reps <= chunk:  # a cell that fits a chunk is never split between chunks
+        owners: dict[int, int] = {}
+        for k, c in enumerate(out):
+            for cell in set((c // reps).tolist()):
+                assert owners.setdefault(cell, k) == k, f"cell {cell} split"
+    # no chunk could have taken the next chunk's first cell group without exceeding the size
+    for a, b in itertools.pairwise(out):
+        first_cell = b[0] // reps
+        group = np.count_nonzero(b // reps == first_cell)
+        assert len(a) + min(group, chunk) > chunk or a[-1] // reps == first_cell
