@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from sim.lockstep import simulate_many
 from sim.model import AlignmentModel
 from sim.recording import RunRecord
 from sim.scenario import ablate
@@ -79,16 +80,11 @@ def _prepared(scenario_json: str, factors: tuple[str, ...]) -> tuple[World, Scen
 
 
 def run_task(task: Task) -> list[tuple[str, int, RunRecord]]:
-    """Worker entry point: run a chunk (the world is compiled once per process and reused)."""
+    """Worker entry point: run a chunk in lock-step (the world is compiled once per process)."""
     world, sc = _prepared(task.scenario_json, task.condition.factors)
-    return [
-        (
-            task.condition.label,
-            i,
-            simulate(world, sc, seed_for(sc.seed, i), task.steps, task.record_every),
-        )
-        for i in task.indices
-    ]
+    seeds = [seed_for(sc.seed, i) for i in task.indices]
+    records = simulate_many(world, sc, seeds, task.steps, task.record_every)
+    return [(task.condition.label, i, rec) for i, rec in zip(task.indices, records, strict=True)]
 
 
 def chunks(n: int, size: int) -> Iterator[tuple[int, ...]]:

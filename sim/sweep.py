@@ -51,8 +51,9 @@ import pyarrow.parquet as pq
 
 import sim
 from sim.atomic import write_json, write_table
+from sim.lockstep import simulate_many
 from sim.metrics import ALIGNED, NON_ALIGNED, STATUSES, SYSTEM_COLUMNS
-from sim.runner import default_workers, process_pool, seed_for, seed_value, simulate
+from sim.runner import default_workers, process_pool, seed_for, seed_value
 from sim.scenario import scenario_hash, split_path, validate_document
 from sim.schema import Scenario
 from sim.sweepspec import Design, build_design, load_spec, resolve_document
@@ -251,33 +252,29 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     metrics: list[list[np.ndarray]] = []  # per run: one array per metric column, final row
     steps_parts: list[tuple[str, int, np.ndarray, list[np.ndarray]]] = []
     every = task.record_every or FINAL_ONLY
-    for r in task.runs:
-        cell, rep = divmod(r, task.replications)
+    for cell, group in _by_cell(task.runs, task.replications):
         values, expected = cells[cell]
         world, sc = _prepare(task.base_doc, cell, values, expected)
-        seq = seed_for(task.root, r)
-        seed = seed_value(seq)
-        rid = run_id(expected, seed, task.version)
+        seqs = [seed_for(task.root, r) for r in group]
         try:
-            rec = simulate(world, sc, seq, steps=None, record_every=every)
+            recs = simulate_many(world, sc, seqs, steps=None, record_every=every)
         except Exception as exc:
-            where = ", ".join(f"{k}={v!r}" for k, v in values.items())
-            raise RunFailed(
-                f"run {r} (cell {cell}: {where}; replication {rep}) failed: "
-                f"{type(exc).__name__}: {exc}"
-            ) from None
+            raise _failure(exc, group, task.replications, cell, values) from None
         idx = [world.index[s] for s in lay.states]
-        cols = _metric_columns(rec, idx)
-        metrics.append([c[-1:] for c in cols])
-        if task.record_every is not None:
-            steps_parts.append((rid, r, rec.steps, cols))
-        runs["run_id"].append(rid)
-        runs["run_index"].append(r)
-        runs["cell"].append(cell)
-        runs["replication"].append(rep)
-        runs["seed"].append(seed)
-        for c in lay.columns:
-            params[c].append(values.get(c))
+        for r, seq, rec in zip(group, seqs, recs, strict=True):
+            seed = seed_value(seq)
+            rid = run_id(expected, seed, task.version)
+            cols = _metric_columns(rec, idx)
+            metrics.append([c[-1:] for c in cols])
+            if task.record_every is not None:
+                steps_parts.append((rid, r, rec.steps, cols))
+            runs["run_id"].append(rid)
+            runs["run_index"].append(r)
+            runs["cell"].append(cell)
+            runs["replication"].append(r % task.replications)
+            runs["seed"].append(seed)
+            for c in lay.columns:
+                params[c].append(values.get(c))
     metric_fields = lay.metric_fields()
     arrays: list[pa.Array] = [
         pa.array(runs["run_id"], pa.string()),
@@ -305,6 +302,36 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
             schema=lay.steps_schema(),
         )
     return ChunkResult(task.runs[0], runs_table, steps_table, time.perf_counter() - t0)
+
+
+def _failure(
+    exc: Exception, group: list[int], replications: int, cell: int, values: dict[str, Any]
+) -> RunFailed:
+    """Name the failed run (the batch knows which when the model says so), its cell and cause."""
+    at = getattr(exc, "replication", None)
+    bad = group if at is None else [group[at]]
+    first, last = bad[0], bad[-1]
+    where = ", ".join(f"{k}={v!r}" for k, v in values.items())
+    if first == last:
+        which = f"run {first} (cell {cell}: {where}; replication {first % replications})"
+    else:
+        which = (
+            f"one of runs {first}–{last} (cell {cell}: {where}; replications "
+            f"{first % replications}–{last % replications})"
+        )
+    return RunFailed(f"{which} failed: {type(exc).__name__}: {exc}")
+
+
+def _by_cell(runs: Sequence[int], replications: int) -> Iterator[tuple[int, list[int]]]:
+    """Consecutive runs of the same cell, as (cell, runs): each group runs in lock-step."""
+    group: list[int] = []
+    for r in runs:
+        if group and r // replications != group[0] // replications:
+            yield group[0] // replications, group
+            group = []
+        group.append(r)
+    if group:
+        yield group[0] // replications, group
 
 
 def _metric_columns(rec: Any, idx: list[int]) -> list[np.ndarray]:
@@ -619,9 +646,27 @@ def default_chunk(n_pending: int, slots: int) -> int:
     return max(1, min(64, n_pending // max(1, 16 * slots)))
 
 
-def plan_chunks(pending: np.ndarray, chunk: int) -> Iterator[np.ndarray]:
-    for start in range(0, len(pending), chunk):
-        yield pending[start : start + chunk]
+def plan_chunks(pending: np.ndarray, chunk: int, replications: int = 1) -> Iterator[np.ndarray]:
+    """Pending runs in chunks of at most ``chunk``, cut at cell boundaries where a cell fits.
+
+    The replications of one cell inside a chunk run in lock-step (sim.lockstep), several times
+    faster per run than one by one, so a chunk should hold whole cells rather than the tail of
+    one and the head of the next. Which runs share a chunk never changes a result.
+    """
+    cells = np.asarray(pending) // replications
+    cuts = np.flatnonzero(np.diff(cells)) + 1
+    current: list[np.ndarray] = []
+    size = 0
+    for group in np.split(np.asarray(pending), cuts):
+        for start in range(0, len(group), chunk):
+            piece = group[start : start + chunk]
+            if size and size + len(piece) > chunk:
+                yield np.concatenate(current)
+                current, size = [], 0
+            current.append(piece)
+            size += len(piece)
+    if size:
+        yield np.concatenate(current)
 
 
 def _task(design: Design, runs: np.ndarray, layout: Layout) -> ChunkTask:
@@ -842,7 +887,7 @@ def execute(
         pending = np.flatnonzero(~done)
         size = chunk or default_chunk(len(pending), slots)
         layout = Layout.of(design)
-        tasks = (_task(design, runs, layout) for runs in plan_chunks(pending, size))
+        tasks = (_task(design, runs, layout) for runs in plan_chunks(pending, size, reps))
         parts = 0
 
         bar = _progress(design.n_runs, already, progress)

@@ -22,6 +22,7 @@ from sim import __version__
 from sim.analysis import analyze, cell_shares, format_report, sensitivity, wilson
 from sim.cli_sweep import main_sweep
 from sim.metrics import STATUSES
+from sim.model import SimulationError
 from sim.runner import seed_for, simulate
 from sim.scenario import apply_overrides, scenario_hash, validate_document
 from sim.sweep import SweepError, execute, load_sweep, run_id, run_sweep, seed_value
@@ -202,14 +203,15 @@ def test_failed_run_keeps_finished_chunks_and_names_the_run(
     spec, ref = reference
     import sim.sweep as sweep_mod
 
-    real = sweep_mod.simulate
+    real = sweep_mod.simulate_many
 
-    def flaky(world, sc, seed, **kw):
-        if seed.spawn_key == (17,):
-            raise FloatingPointError("utility not finite")
-        return real(world, sc, seed, **kw)
+    def flaky(world, sc, seeds, **kw):
+        keys = [s.spawn_key for s in seeds]
+        if (17,) in keys:  # the model reports which replication of its batch failed
+            raise SimulationError("utility not finite", replication=keys.index((17,)))
+        return real(world, sc, seeds, **kw)
 
-    monkeypatch.setattr(sweep_mod, "simulate", flaky)
+    monkeypatch.setattr(sweep_mod, "simulate_many", flaky)
     with pytest.raises(SweepError) as info:
         run_sweep(spec, tmp_path / "out", workers=1, chunk=5, progress=False)
     assert info.value.code == 3
@@ -217,7 +219,7 @@ def test_failed_run_keeps_finished_chunks_and_names_the_run(
     assert "run 17 (cell 3" in msg and "replication 2" in msg and "utility not finite" in msg
     partial = load_sweep(tmp_path / "out").runs
     assert list(partial["run_index"]) == list(range(15))
-    monkeypatch.setattr(sweep_mod, "simulate", real)
+    monkeypatch.setattr(sweep_mod, "simulate_many", real)
     run_sweep(spec, tmp_path / "out", workers=1, chunk=5, progress=False)
     pd.testing.assert_frame_equal(load_sweep(tmp_path / "out").runs, ref)
 
