@@ -5,6 +5,8 @@
    collecting the same per-state and system quantities every step). Target: at most 3x.
 2. A random 193-state world (as many as UN members), 500 steps. Target: under 10 s.
 3. Per-step cost from 50 to 400 states. Target: growth no faster than about N^2.
+4. Replications of the Iran scenario in lock-step (sim.lockstep, what sweeps and ``hedgesim run``
+   use): time per run in batches of K, against the run alone (no target; explains issue 3's).
 
 Usage: python benchmarks/bench_run.py [--repeat K]
 """
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.generate import random_world  # noqa: E402
+from sim.lockstep import simulate_many  # noqa: E402
 from sim.metrics import SYSTEM_COLUMNS  # noqa: E402
 from sim.runner import seed_for, simulate  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
@@ -142,6 +145,16 @@ def main() -> None:
         + f"  (target <= ~2: {'ok' if slope <= 2.2 else 'MISSED'})"
     )
     print(f"   (median of doublings {statistics.median(pairs):.2f})")
+
+    print(f"4. Iran scenario in lock-step batches, {steps} steps, collect every step / final only:")
+    for every, label in ((1, "every step"), (2**62, "final only")):
+        alone = best_of(lambda e=every: simulate(w, sc, seed_for(1, 0), record_every=e), 5)
+        cells = [f"alone {1e3 * alone:5.2f}"]
+        for k in (5, 20, 50):
+            seeds = [seed_for(1, i) for i in range(k)]
+            t = best_of(lambda s=seeds, e=every: simulate_many(w, sc, s, record_every=e), 3) / k
+            cells.append(f"K={k} {1e3 * t:5.2f} ({alone / t:.1f}x)")
+        print(f"   {label:10s} ms/run: " + ", ".join(cells))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ states at once with numpy because that is cheap, but read every formula as "stat
 
 Arrays may carry leading axes before the last two (N, N) ones: K replications of one scenario
 advanced in lock-step (sim.lockstep) hold ties and distrust as (K, N, N), and every formula here
-broadcasts over them (``...`` indexing, ``axis=-1``). Write new terms the same way; the tests
+broadcasts over them (``...`` indexing, ``axis=-1``; the level axis of a Pair comes first, and
+constant factors get the batch's axes from ``_per_pair``). Write new terms the same way; the tests
 check that a replication run in a batch is bit-for-bit the replication run alone.
 
 Notation: ``s`` power, ``b[i, j] = s_j / (s_i + s_j)`` the partner's relative power, ``R`` rivalry,
@@ -22,7 +23,7 @@ Notation: ``s`` power, ``b[i, j] = s_j / (s_i + s_j)`` the partner's relative po
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,16 +35,16 @@ EXPOSURE = np.array([0.1, 0.6, 1.0])  # how much a sender can hurt you, by your 
 OPTION_VALUE = np.array([0.2, 1.0, 0.0])  # option a rival of j is to i, by i's tie with it
 
 Pair = np.ndarray
-"""A (..., 2, N, N) array: ``[..., 0, :, :]`` is added to the utility of friendship,
-``[..., 1, :, :]`` to that of alliance (both relative to no tie). A single run's Pair unpacks as
-``friendship, alliance = pair``."""
+"""A (2, ..., N, N) array: ``[0]`` is added to the utility of friendship, ``[1]`` to that of
+alliance (both relative to no tie); between them, the replication axis of a lock-step batch.
+Unpacks as ``friendship, alliance = pair``."""
 Terms = dict[str, Pair]
 """mechanism name -> its Pair."""
 
 
 def _both(cost: np.ndarray, friendship: float, alliance: float) -> Pair:
     """``cost`` scaled by one factor for friendship and one for alliance, as a Pair."""
-    return cost[..., None, :, :] * np.array([friendship, alliance])[:, None, None]
+    return cost[None] * np.array([friendship, alliance])[:, None, None]
 
 
 @dataclass
@@ -103,8 +104,11 @@ class _Regimes:
 class DecisionRule:
     """Utilities of friendship and alliance for every ordered pair, and the logit choice."""
 
-    def __init__(self, world: World, mechanisms: Mechanisms, params: Params) -> None:
+    def __init__(
+        self, world: World, mechanisms: Mechanisms, params: Params, batch_axes: int = 0
+    ) -> None:
         self.world = world
+        self.batch_axes = batch_axes  # leading replication axes of ties and distrust (0 or 1)
         self.m = mechanisms
         self.p = params
         s = world.power
@@ -129,25 +133,31 @@ class DecisionRule:
         m = mechanisms
         sa = m.security_autonomy
         self._reliability = np.array([0.0, sa.friendship_reliability, sa.alliance_reliability])
-        self._reliability_pair = self._reliability[1:, None, None]
+        self._reliability_pair = self._per_pair(self._reliability[1:, None, None])
         self._neg_rel = -self.rel
         self._options_scale = (m.expanding_options.weight * world.options)[:, None]
-        self._options_factors = np.array([1.0, -m.expanding_options.alliance_factor])[:, None, None]
+        self._options_factors = self._per_pair(
+            np.array([1.0, -m.expanding_options.alliance_factor])[:, None, None]
+        )
         ph, hd, sp = m.partner_hedging, m.historical_distrust, m.sanctions_pressure
         # (2, N, 1): the mechanism weight, its friendship share, and each state's own sensitivity
-        self._hedging_factors = (
+        self._hedging_factors = self._per_pair(
             -ph.weight
             * np.array([ph.friendship_factor, 1.0])[:, None, None]
             * world.hedging_weight[None, :, None]
         )
-        self._distrust_factors = (
+        self._distrust_factors = self._per_pair(
             -hd.weight
             * np.array([hd.friendship_factor, 1.0])[:, None, None]
             * world.distrust_weight[None, :, None]
         )
-        self._third_factors = (
+        self._third_factors = self._per_pair(
             sp.weight * sp.third_party * np.array([sp.third_party_friendship, 1.0])[:, None, None]
         )
+
+    def _per_pair(self, factor: np.ndarray) -> np.ndarray:
+        """A (2, a, b) factor of a Pair with the batch's axes after the level axis."""
+        return factor.reshape(factor.shape[:1] + (1,) * self.batch_axes + factor.shape[1:])
 
     # -- quantities that change only when dyadic data changes (events) ----------------------------
     def refresh_static(self, dy: Dyadic, version: int) -> None:
@@ -192,8 +202,8 @@ class DecisionRule:
         """
         log_free = np.log1p(self._neg_rel * self._reliability.take(L))  # log(1 - b[i,k] r(L[i,k]))
         value = self.security_scale * np.exp(log_free.sum(axis=-1)[..., None] - log_free)
-        out = value[..., None, :, :] * self._reliability_pair
-        out[..., 1, :, :] -= self.autonomy_cost
+        out = value[None] * self._reliability_pair
+        out[1] -= self.autonomy_cost
         return out
 
     def abandonment_entrapment(self, L: np.ndarray) -> Pair:
@@ -214,7 +224,7 @@ class DecisionRule:
         j's acts (votes for sanctions, a halted delivery).
         """
         h = (dy.rivalry @ TAU.take(L).swapaxes(-1, -2)) * self._inv_mass_col + dy.hedging
-        return np.minimum(h, 1.0)[..., None, :, :] * self._hedging_factors
+        return np.minimum(h, 1.0)[None] * self._hedging_factors
 
     def historical_distrust(self, dy: Dyadic) -> Pair:
         """Distrust discounts any tie, binding ones more (you must rely on the partner).
@@ -222,7 +232,7 @@ class DecisionRule:
         An alliance pays ``w * D[i, j]``, a friendship the ``friendship_factor`` share of it; ``D``
         starts at the scenario's historical distrust and is learned (sim.model).
         """
-        return dy.distrust[..., None, :, :] * self._distrust_factors
+        return dy.distrust[None] * self._distrust_factors
 
     def _regime_parts(self, active: Sequence[Regime]) -> _Regimes:
         """Arrays describing a set of active regimes, cached per set (sets change rarely)."""
@@ -234,6 +244,7 @@ class DecisionRule:
             sp = self.m.sanctions_pressure
             weights = sp.weight * np.array([sp.support_friendship, 1.0])[:, None, None]
             hit = _Regimes.build(active, self.world.power, self.rel, weights)
+            hit = replace(hit, support_pair=self._per_pair(hit.support_pair))
             self._regime_cache[key] = hit
         self._last_active, self._last_parts = active, hit
         return hit
@@ -255,7 +266,7 @@ class DecisionRule:
         share = (g.pressed * exposure / (self._power_col + exposure)) * g.keep + g.sender_level
         # cost[j, t] = 1 - prod over regimes on t of (1 - share[j, r])
         kept = np.exp(np.log1p(-share) @ g.target_columns)
-        return g.support_pair + (kept - 1.0)[..., None, :, :] * self._third_factors
+        return g.support_pair + (kept - 1.0)[None] * self._third_factors
 
     def expanding_options(self, L: np.ndarray, dy: Dyadic) -> Pair:
         """Ties to competing camps at once are worth more than their sum; an alliance forecloses.
@@ -266,7 +277,7 @@ class DecisionRule:
         """
         v = OPTION_VALUE.take(L) * self._off_diagonal
         # bridged[i, j] = (v @ R.T)[i, j] / sum_k R[j, k], weighted by i's options preference
-        return ((v @ dy.rivalry.T) * self._options_weight)[..., None, :, :] * self._options_factors
+        return ((v @ dy.rivalry.T) * self._options_weight)[None] * self._options_factors
 
     def prioritizing_interests(self, L: np.ndarray | None = None) -> Pair:
         """An alliance makes a state follow the alliance's line; divergent interests then cost.
@@ -325,11 +336,11 @@ class DecisionRule:
             for name in self.STATIC:
                 if self.enabled[name]:
                     total += getattr(self, name)(L)
-            self._static_sum = total
+            self._static_sum = self._per_pair(total)
             self._static_sum_key = self.static_version
         on = self.enabled
         # inertia: keeping the current level is worth a little (diplomacy is slow to change)
-        U = self._static_sum + np.moveaxis(self._inertia.take(L, axis=1), 0, -3)
+        U = self._static_sum + self._inertia.take(L, axis=1)
         if on["security_autonomy"]:
             U += self.security_autonomy(L)
         if on["partner_hedging"]:
@@ -362,9 +373,9 @@ class DecisionRule:
         np.minimum(e, 700.0, out=e)  # exp would overflow beyond; such a choice is certain anyway
         np.exp(e, out=e)
         if not self.p.friendship:  # the alliance-only world: no tie or an alliance
-            e[..., 0, :, :] = 0.0
-        c1 = 1.0 + e[..., 0, :, :]
-        u = u * (c1 + e[..., 1, :, :])
+            e[0] = 0.0
+        c1 = 1.0 + e[0]
+        u = u * (c1 + e[1])
         desired = np.add(u >= 1.0, u >= c1, dtype=np.intp)
         desired[..., self._diagonal, self._diagonal] = 0
         return desired

@@ -71,7 +71,7 @@ class AlignmentModel(mesa.Model):
         # intp, not int8: ties index small lookup tables every step, and numpy's fancy indexing
         # is several times faster with native-width indices
         self.ties = self._own(world.ties.astype(np.intp))
-        self.rule = DecisionRule(world, mechanisms, params)
+        self.rule = DecisionRule(world, mechanisms, params, self.ties.ndim - 2)
         self._version = 0  # bumped whenever dyadic data changes, to refresh static terms
         self._reverts: dict[int, list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]] = {}
         self._changes_at: dict[int, list] = {}
@@ -154,11 +154,11 @@ class AlignmentModel(mesa.Model):
             self.rule.refresh_static(self.dyadic, self._version)
         U = self.rule.relative_utilities(self.ties, self.dyadic, self._active_now(t))
         if not np.isfinite(U.sum()):  # one cheap check; find the pair only on failure
-            bad = np.argwhere(~np.isfinite(U))[0]  # (replication,) level, i, j
+            bad = np.argwhere(~np.isfinite(U))[0]  # level, (replication,) i, j
             ids = self.world.ids
             raise SimulationError(
                 f"step {t}: utility of {ids[bad[-2]]} for a tie with {ids[bad[-1]]} is not finite",
-                int(bad[0]) if U.ndim > 3 else None,
+                int(bad[1]) if U.ndim > 3 else None,
             )
         desired = self.rule.choose(U, self._uniforms())
         self.previous = self.ties

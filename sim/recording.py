@@ -52,7 +52,8 @@ class Recorder:
     def collect(self, model: AlignmentModel) -> None:
         model.snapshot = model.ties.astype(np.int8)  # compact: 1 byte per pair and step
         # ties whose level changed in the step just taken (0 at the start), per replication
-        model.turnover = np.count_nonzero(model.ties != model.previous, axis=(-2, -1)) // 2
+        changed = model.ties != model.previous
+        model.turnover = changed.reshape((*changed.shape[:-2], -1)).sum(axis=-1) // 2
         self.collector.collect(model)
         self.steps.append(model.steps)
         self.rivalry.append(model.dyadic.rivalry)

@@ -134,7 +134,7 @@ def test_a_failure_names_the_replication_of_the_batch(monkeypatch) -> None:
         pair = original(self, dy)
         if pair.ndim == 4 and self.static_version is not None:
             pair = pair.copy()
-            pair[2, 1, 0, 1] = np.nan  # replication 2 only
+            pair[1, 2, 0, 1] = np.nan  # replication 2 only
         return pair
 
     monkeypatch.setattr(decision.DecisionRule, "historical_distrust", poisoned)

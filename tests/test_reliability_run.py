@@ -84,7 +84,7 @@ def test_a_non_finite_utility_stops_the_run_naming_step_and_pair(monkeypatch, tm
         pair = original(self, L, dy)
         if self.steps_seen == 3:
             pair = pair.copy()
-            pair[..., 1, 2, 0] = np.nan  # S's alliance utility with A (in every replication)
+            pair[1, ..., 2, 0] = np.nan  # S's alliance utility with A (in every replication)
         self.steps_seen += 1
         return pair
 
