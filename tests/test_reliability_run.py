@@ -35,34 +35,51 @@ def _frames(out: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> dict[str, pd.DataFrame]:
+def reference(tmp_path_factory) -> tuple[dict[str, pd.DataFrame], float]:
+    """The uninterrupted run's tables, and how long its work took (to aim kills inside it)."""
     out = tmp_path_factory.mktemp("ref") / "run"
+    t0 = time.perf_counter()
     assert main([*ARGS, "--out", str(out), "--no-figures"]) == 0
-    return _frames(out)
+    return _frames(out), time.perf_counter() - t0
+
+
+def _claimed_since(marker: Path, before: int | None, proc: subprocess.Popen) -> None:
+    """Wait until this attempt has written its "running" marker (its work has begun)."""
+    deadline = time.monotonic() + 60
+    while not marker.exists() or marker.stat().st_mtime_ns == before:
+        assert proc.poll() is None, "the run ended before it claimed its directory"
+        assert time.monotonic() < deadline, "the run never claimed its directory"
+        time.sleep(0.002)
 
 
 def test_sigkill_at_random_moments_leaves_a_loadable_or_clearly_incomplete_directory(
     tmp_path, reference
 ):
+    tables, seconds = reference
     rng = np.random.default_rng(np.random.SeedSequence(2024))
     out = tmp_path / "run"
+    marker = out / "run.json"
     cmd = [sys.executable, "-m", "sim", *ARGS, "--out", str(out), "--no-figures"]
     outcomes = []
-    for _ in range(KILLS):
+    for k in range(KILLS):
+        before = marker.stat().st_mtime_ns if marker.exists() else None
         proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        time.sleep(float(rng.uniform(0.3, 4.0)))
+        if k % 2 == 0:  # any moment from launch: start-up, work or the end
+            time.sleep(float(rng.uniform(0.3, 4.0)))
+        else:  # a moment inside the work (the run is fast: a launch-timed kill may miss it)
+            _claimed_since(marker, before, proc)
+            time.sleep(float(rng.uniform(0.0, 0.8 * seconds)))
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         try:
             res = load_run(out)
             outcomes.append("complete")
             for name, frame in _frames(out).items():  # a complete directory is the right one
-                pd.testing.assert_frame_equal(frame, reference[name])
+                pd.testing.assert_frame_equal(frame, tables[name])
             assert len(res.summary) > 0
         except InputError as exc:
-            marker = out / "run.json"
             claimed = marker.exists() and json.loads(marker.read_text())["status"] == "running"
             outcomes.append("mid-run" if claimed else "before-start")
             assert "did not complete" in str(exc) or "no run.json" in str(exc)
@@ -70,7 +87,7 @@ def test_sigkill_at_random_moments_leaves_a_loadable_or_clearly_incomplete_direc
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     for name, frame in _frames(out).items():
-        pd.testing.assert_frame_equal(frame, reference[name])
+        pd.testing.assert_frame_equal(frame, tables[name])
     assert load_run(out).meta["status"] == "complete"
     assert "mid-run" in outcomes, outcomes  # at least one kill landed while the run worked
 
