@@ -26,9 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.generate import random_world  # noqa: E402
-from sim.lockstep import simulate_many  # noqa: E402
 from sim.metrics import SYSTEM_COLUMNS  # noqa: E402
-from sim.runner import seed_for, simulate  # noqa: E402
+from sim.runner import seed_for, simulate, simulate_many  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.world import compile_world  # noqa: E402
 

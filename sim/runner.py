@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from sim.lockstep import simulate_many
+from sim.lockstep import LockstepModel, batch_size
 from sim.model import AlignmentModel
 from sim.recording import RunRecord
 from sim.scenario import ablate
@@ -52,6 +52,36 @@ def simulate(
     if model.recorder.steps[-1] != model.steps:
         model.record()
     return model.recorder.record(model)
+
+
+def simulate_many(
+    world: World,
+    scenario: Scenario,
+    seeds: Sequence[np.random.SeedSequence],
+    steps: int | None = None,
+    record_every: int | None = None,
+) -> list[RunRecord]:
+    """Replications of one scenario, one per seed, in order; each equals ``simulate`` alone.
+
+    Seeds are run in lock-step batches of ``sim.lockstep.batch_size(N)`` (several times faster per
+    run in small worlds); a batch of one is the plain model.
+    """
+    steps = scenario.params.steps if steps is None else steps
+    size = batch_size(world.n)
+    out: list[RunRecord] = []
+    for start in range(0, len(seeds), size):
+        batch = seeds[start : start + size]
+        if len(batch) == 1:
+            out.append(simulate(world, scenario, batch[0], steps, record_every))
+            continue
+        model = LockstepModel(
+            world, scenario.mechanisms, scenario.params, seeds=batch, record_every=record_every
+        )
+        model.run_for(steps)
+        if model.recorder.steps[-1] != model.steps:
+            model.record()
+        out += model.recorder.records(model)
+    return out
 
 
 @dataclass(frozen=True)

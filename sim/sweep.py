@@ -51,9 +51,8 @@ import pyarrow.parquet as pq
 
 import sim
 from sim.atomic import write_json, write_table
-from sim.lockstep import simulate_many
 from sim.metrics import ALIGNED, NON_ALIGNED, STATUSES, SYSTEM_COLUMNS
-from sim.runner import default_workers, process_pool, seed_for, seed_value
+from sim.runner import default_workers, process_pool, seed_for, seed_value, simulate_many
 from sim.scenario import scenario_hash, split_path, validate_document
 from sim.schema import Scenario
 from sim.sweepspec import Design, build_design, load_spec, resolve_document

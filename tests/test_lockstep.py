@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 import sim.lockstep as lockstep
 from sim import decision
 from sim.generate import random_world_document
-from sim.lockstep import LockstepModel, simulate_many
+from sim.lockstep import LockstepModel
 from sim.model import AlignmentModel, SimulationError, decision_stream
-from sim.runner import seed_for, simulate
+from sim.runner import seed_for, simulate, simulate_many
 from sim.scenario import ablate, load_scenario
 from sim.schema import MECHANISMS, Scenario
 from sim.sweep import plan_chunks
@@ -165,3 +165,12 @@ def test_plan_chunks_covers_pending_and_cuts_at_cells(pending, chunk, reps) -> N
         first_cell = b[0] // reps
         group = np.count_nonzero(b // reps == first_cell)
         assert len(a) + min(group, chunk) > chunk or a[-1] // reps == first_cell
+
+
+def test_batches_stay_cache_sized_and_large_worlds_run_alone() -> None:
+    # K × N × N ≤ MAX_BATCH_CELLS: big batches of big worlds fall out of cache and get slower
+    for n in (2, 13, 50, 100, 181, 182, 500):
+        k = lockstep.batch_size(n)
+        assert k >= 1 and (k == 1 or k * n * n <= lockstep.MAX_BATCH_CELLS)
+        assert (k + 1) * n * n > lockstep.MAX_BATCH_CELLS  # the largest batch that fits
+    assert lockstep.batch_size(13) > 100 and lockstep.batch_size(182) == 1
