@@ -201,13 +201,21 @@ def batch_child(args: argparse.Namespace) -> None:
 
 def bench_workers(args: argparse.Namespace, tmp: Path) -> None:
     spec = write_spec(tmp, args.scenario, args.runs, args.steps, "workers")
-    t1 = min(in_process(spec, tmp / "w1", workers=1) for _ in range(args.repeat))
-    t2 = min(in_process(spec, tmp / "w2", workers=2) for _ in range(args.repeat))
+    t1s, t2s = [], []
+    for _ in range(args.repeat):  # interleaved, so a slow spell of the machine hits both
+        t1s.append(in_process(spec, tmp / "w1", workers=1))
+        t2s.append(in_process(spec, tmp / "w2", workers=2))
+    t1, t2 = min(t1s), min(t2s)
     ratio = t1 / t2
     print(
         f"[1] {args.runs:,} runs (best of {args.repeat}): 1 worker {t1:.2f} s "
         f"({args.runs / t1:.0f} runs/s), 2 workers {t2:.2f} s ({args.runs / t2:.0f} runs/s): "
         f"{ratio:.2f}× {verdict(ratio, 1.7)}"
+    )
+    print(
+        "    each pair: "
+        + ", ".join(f"{a / b:.2f}×" for a, b in zip(t1s, t2s, strict=True))
+        + f" (2 workers {min(t2s):.2f}–{max(t2s):.2f} s)"
     )
 
 
