@@ -28,11 +28,12 @@ from sim.schema import Mechanisms, Params
 from sim.world import World
 
 MAX_BATCH_CELLS = 2**15
-"""Cap on K × N × N, above which a batch is split. A step's ~20 arrays of K × N × N floats must
-stay in the CPU's cache: beyond ~40,000 cells a batch gets slower per run than runs alone
-(measured: 50 states, 16 runs 12.2 ms/run vs 17.8 alone, 64 runs 17.4; 100 states, 8 runs 69 ms/run
-vs 54 alone). So a 13-state world runs up to 193 replications per batch, 100 states 3, and from
-182 states on every run goes alone."""
+"""Cap on K × N × N, above which a batch is split. A step's ~20 arrays of K × N × N floats should
+stay in the CPU's cache: the gain shrinks as batches grow past a few tens of thousands of cells
+and turns into a loss (measured per run against runs alone: 50 states, 13 per batch 1.4× faster,
+64 per batch 0.94×; 100 states, 3 per batch 1.1×, 8 per batch 0.99×). So a 13-state world runs
+up to 193 replications per batch, 50 states 13, 100 states 3, and from 129 states on every run
+goes alone."""
 
 
 class LockstepModel(AlignmentModel):
@@ -53,6 +54,7 @@ class LockstepModel(AlignmentModel):
         self._streams = [decision_stream(s) for s in seeds]
         self._draws = np.empty((len(seeds), world.n, world.n))
         super().__init__(world, mechanisms, params, rng=seeds[0], record_every=record_every)
+        self.seeds = list(seeds)
 
     def _own(self, a: np.ndarray) -> np.ndarray:
         return np.repeat(a[None], self.replications, axis=0)

@@ -31,7 +31,9 @@ class SimulationError(RuntimeError):
 
     def __init__(self, message: str, replication: int | None = None) -> None:
         super().__init__(message)
-        self.replication = replication  # position in a lock-step batch, None for a single run
+        # position of the failed run among the seeds of a batch (None: a single run);
+        # sim.runner.simulate_many rebases it onto all the seeds it was given
+        self.replication = replication
 
 
 def decision_stream(seed: np.random.SeedSequence) -> np.random.Generator:
@@ -58,6 +60,7 @@ class AlignmentModel(mesa.Model):
         record_every: int | None = None,
     ) -> None:
         super().__init__(rng=rng)
+        self.seeds = [rng]  # the seed of each replication this model runs (provenance)
         self.world = world
         self.params = params
         self.mechanisms = mechanisms

@@ -65,17 +65,16 @@ class Recorder:
 
     def records(self, model: AlignmentModel) -> list[RunRecord]:
         """One record per replication (one for a single model, K for a lock-step batch)."""
-        T_all = np.stack(self.ties)  # (T, *batch, N, N)
         turnover = np.asarray(self.collector.model_vars["turnover"], dtype=float)  # (T, *batch)
         return [
             self._measure(
-                np.ascontiguousarray(T_all[(slice(None), *k)]),
+                np.stack([t[k] for t in self.ties]),  # (T, N, N): one replication at a time
                 np.ascontiguousarray(turnover[(slice(None), *k)]),
                 model.ties[k],
                 model.dyadic.distrust[k],
                 model.params.rival_threshold,
             )
-            for k in np.ndindex(T_all.shape[1:-2])
+            for k in np.ndindex(model.ties.shape[:-2])
         ]
 
     def _measure(

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from sim.lockstep import LockstepModel, batch_size
-from sim.model import AlignmentModel
+from sim.model import AlignmentModel, SimulationError
 from sim.recording import RunRecord
 from sim.scenario import ablate
 from sim.schema import Scenario
@@ -71,16 +71,20 @@ def simulate_many(
     out: list[RunRecord] = []
     for start in range(0, len(seeds), size):
         batch = seeds[start : start + size]
-        if len(batch) == 1:
-            out.append(simulate(world, scenario, batch[0], steps, record_every))
-            continue
-        model = LockstepModel(
-            world, scenario.mechanisms, scenario.params, seeds=batch, record_every=record_every
-        )
-        model.run_for(steps)
-        if model.recorder.steps[-1] != model.steps:
-            model.record()
-        out += model.recorder.records(model)
+        try:
+            if len(batch) == 1:
+                out.append(simulate(world, scenario, batch[0], steps, record_every))
+                continue
+            model = LockstepModel(
+                world, scenario.mechanisms, scenario.params, seeds=batch, record_every=record_every
+            )
+            model.run_for(steps)
+            if model.recorder.steps[-1] != model.steps:
+                model.record()
+            out += model.recorder.records(model)
+        except SimulationError as exc:  # name the failed seed's position among all ``seeds``
+            exc.replication = start + (exc.replication or 0)
+            raise
     return out
 
 

@@ -657,8 +657,11 @@ def plan_chunks(pending: np.ndarray, chunk: int, replications: int = 1) -> Itera
     current: list[np.ndarray] = []
     size = 0
     for group in np.split(np.asarray(pending), cuts):
-        for start in range(0, len(group), chunk):
-            piece = group[start : start + chunk]
+        # a cell larger than a chunk is cut into near-equal pieces (10 runs, chunk 8: 5 + 5, not
+        # 8 + 2), so no piece is a batch too small to gain from lock-step
+        for piece in np.array_split(group, max(1, -(-len(group) // chunk))):
+            if not len(piece):
+                continue
             if size and size + len(piece) > chunk:
                 yield np.concatenate(current)
                 current, size = [], 0

@@ -113,7 +113,7 @@ def test_a_non_finite_utility_stops_the_run_naming_step_and_pair(monkeypatch, tm
     # through the command line: exit status 3 and the same one-line message
     monkeypatch.setattr(decision.DecisionRule, "steps_seen", 0, raising=False)
     out = tmp_path / "o"
-    code = main(["run", TOY, "-r", "1", "--steps", "10", "-j", "1", "-q", "--out", str(out)])
+    code = main(["run", TOY, "-r", "3", "--steps", "10", "-j", "1", "-q", "--out", str(out)])
     assert code == 3
     err = capsys.readouterr().err
     assert "step 4: utility of S for a tie with A is not finite" in err and "Traceback" not in err

@@ -22,7 +22,6 @@ from sim import __version__
 from sim.analysis import analyze, cell_shares, format_report, sensitivity, wilson
 from sim.cli_sweep import main_sweep
 from sim.metrics import STATUSES
-from sim.model import SimulationError
 from sim.runner import seed_for, simulate
 from sim.scenario import apply_overrides, scenario_hash, validate_document
 from sim.sweep import SweepError, execute, load_sweep, run_id, run_sweep, seed_value
@@ -197,29 +196,41 @@ def test_loader_ignores_temp_files_and_uncommitted_steps(tmp_path: Path) -> None
     pd.testing.assert_frame_equal(done.steps, full.steps)
 
 
+@pytest.mark.parametrize(("bad", "where"), [(17, "a later batch"), (19, "a batch of one")])
 def test_failed_run_keeps_finished_chunks_and_names_the_run(
-    tmp_path: Path, monkeypatch, reference
+    tmp_path: Path, monkeypatch, reference, bad: int, where: str
 ) -> None:
+    """A run's utilities turn non-finite inside the model; the sweep names that run.
+
+    Batches of two (cell 3 = runs 15-16, 17-18, 19) put the failing run in a later lock-step
+    batch or alone, where the model only knows its position in its own batch.
+    """
     spec, ref = reference
-    import sim.sweep as sweep_mod
+    import sim.lockstep as lockstep_mod
+    from sim.model import AlignmentModel
 
-    real = sweep_mod.simulate_many
+    n = len(build_design(load_spec(spec)).base_doc["states"])
+    monkeypatch.setattr(lockstep_mod, "MAX_BATCH_CELLS", 2 * n * n)
+    assert lockstep_mod.batch_size(n) == 2
+    real_step = AlignmentModel.step
 
-    def flaky(world, sc, seeds, **kw):
-        keys = [s.spawn_key for s in seeds]
-        if (17,) in keys:  # the model reports which replication of its batch failed
-            raise SimulationError("utility not finite", replication=keys.index((17,)))
-        return real(world, sc, seeds, **kw)
+    def step(self) -> None:
+        keys = [s.spawn_key for s in self.seeds]
+        if (bad,) in keys:  # this run's own distrust becomes NaN: its utilities are not finite
+            k = keys.index((bad,))
+            self.dyadic.distrust[(k, 0, 1) if self.dyadic.distrust.ndim == 3 else (0, 1)] = np.nan
+        real_step(self)
 
-    monkeypatch.setattr(sweep_mod, "simulate_many", flaky)
+    monkeypatch.setattr(AlignmentModel, "step", step)
     with pytest.raises(SweepError) as info:
         run_sweep(spec, tmp_path / "out", workers=1, chunk=5, progress=False)
     assert info.value.code == 3
     msg = str(info.value)
-    assert "run 17 (cell 3" in msg and "replication 2" in msg and "utility not finite" in msg
+    assert f"run {bad} (cell 3" in msg and f"replication {bad - 15}" in msg, (where, msg)
+    assert "SimulationError" in msg and "is not finite" in msg
     partial = load_sweep(tmp_path / "out").runs
     assert list(partial["run_index"]) == list(range(15))
-    monkeypatch.setattr(sweep_mod, "simulate_many", real)
+    monkeypatch.setattr(AlignmentModel, "step", real_step)
     run_sweep(spec, tmp_path / "out", workers=1, chunk=5, progress=False)
     pd.testing.assert_frame_equal(load_sweep(tmp_path / "out").runs, ref)
 
