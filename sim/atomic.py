@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +71,28 @@ def write_json(target: str | Path, obj: Any) -> None:
     write_text(target, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
 
+def table_suffix(fmt: str) -> str:
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"unknown format {fmt!r}")
+    return "." + fmt
+
+
+def encode_table(table: pa.Table, fmt: str = "parquet") -> bytes:
+    """An Arrow table as the bytes of a Parquet (zstd) or CSV file.
+
+    Separate from writing so that sweep workers encode in parallel and the coordinating process,
+    which writes every chunk, only moves bytes.
+    """
+    sink = pa.BufferOutputStream()
+    if table_suffix(fmt) == ".parquet":
+        pq.write_table(table, sink, compression="zstd")
+    else:
+        pacsv.write_csv(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
 def write_table(target: str | Path, table: pa.Table, fmt: str = "parquet") -> Path:
     """Write an Arrow table as Parquet or CSV (the suffix follows the format)."""
-    target = Path(target).with_suffix(".parquet" if fmt == "parquet" else ".csv")
-    writer: Callable[[pa.Table, Path], None]
-    if fmt == "parquet":
-        writer = lambda t, p: pq.write_table(t, p, compression="zstd")  # noqa: E731
-    elif fmt == "csv":
-        writer = lambda t, p: pacsv.write_csv(t, p)  # noqa: E731
-    else:
-        raise ValueError(f"unknown format {fmt!r}")
-    with atomic_path(target) as tmp:
-        writer(table, tmp)
+    target = Path(target).with_suffix(table_suffix(fmt))
+    write_bytes(target, encode_table(table, fmt))
     return target

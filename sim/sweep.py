@@ -50,7 +50,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 import sim
-from sim.atomic import write_json, write_table
+from sim.atomic import encode_table, table_suffix, write_bytes, write_json, write_table
 from sim.metrics import ALIGNED, NON_ALIGNED, STATUSES, SYSTEM_COLUMNS
 from sim.runner import default_workers, process_pool, seed_for, seed_value, simulate_many
 from sim.scenario import scenario_hash, split_path, validate_document
@@ -197,13 +197,18 @@ class ChunkTask:
     record_every: int | None
     version: str
     layout: Layout
+    fmt: str = "parquet"
 
 
 @dataclass
 class ChunkResult:
+    """A finished chunk as the bytes of its part files, encoded by the worker (in parallel), so
+    the coordinating process that writes every chunk only moves bytes."""
+
     first: int
-    runs: pa.Table
-    steps: pa.Table | None
+    runs: bytes
+    steps: bytes | None
+    rows: int
     seconds: float
 
 
@@ -300,7 +305,13 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
             ],
             schema=lay.steps_schema(),
         )
-    return ChunkResult(task.runs[0], runs_table, steps_table, time.perf_counter() - t0)
+    return ChunkResult(
+        task.runs[0],
+        encode_table(runs_table, task.fmt),
+        None if steps_table is None else encode_table(steps_table, task.fmt),
+        runs_table.num_rows,
+        time.perf_counter() - t0,
+    )
 
 
 def _failure(
@@ -502,10 +513,10 @@ class Store:
 
     def write(self, result: ChunkResult, fmt: str) -> None:
         """Write a finished chunk: steps first, then runs (the commit)."""
-        name = f"part-{result.first:010d}"
+        name = f"part-{result.first:010d}{table_suffix(fmt)}"
         if result.steps is not None:
-            write_table(self.steps_dir / name, result.steps, fmt)
-        write_table(self.runs_dir / name, result.runs, fmt)
+            write_bytes(self.steps_dir / name, result.steps)
+        write_bytes(self.runs_dir / name, result.runs)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -640,38 +651,50 @@ class SweepReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def default_chunk(n_pending: int, slots: int) -> int:
-    """Runs per task: ~16 tasks per worker balance the tail; ≤ 64 keeps a kill's loss small."""
-    return max(1, min(64, n_pending // max(1, 16 * slots)))
+MAX_CHUNK = 64
+"""Runs per task at most by default: a kill loses at most the chunks in flight."""
 
 
-def plan_chunks(pending: np.ndarray, chunk: int, replications: int = 1) -> Iterator[np.ndarray]:
+def plan_chunks(
+    pending: np.ndarray, chunk: int, replications: int = 1, *, guided: int | None = None
+) -> Iterator[np.ndarray]:
     """Pending runs in chunks of at most ``chunk``, cut at cell boundaries where a cell fits.
 
     The replications of one cell inside a chunk run in lock-step (sim.lockstep), several times
     faster per run than one by one, so a chunk should hold whole cells rather than the tail of
-    one and the head of the next. Which runs share a chunk never changes a result.
+    one and the head of the next; a cell larger than a chunk is cut into near-equal pieces (10
+    runs, chunk 8: 5 + 5, not 8 + 2). With ``guided=slots`` (the default when no ``--chunk`` is
+    given) chunks shrink as the sweep nears its end, each at most a third of the remaining runs
+    per slot (guided scheduling): big chunks early mean few part files for the coordinating
+    process to write, small ones late mean no worker waits long for the last. Which runs share a
+    chunk never changes a result.
     """
-    cells = np.asarray(pending) // replications
-    cuts = np.flatnonzero(np.diff(cells)) + 1
+    pending = np.asarray(pending)
+    floor = min(chunk, max(replications, 8))
+
+    def limit(remaining: int) -> int:
+        return chunk if guided is None else max(floor, min(chunk, remaining // (3 * guided)))
+
+    cuts = np.flatnonzero(np.diff(pending // replications)) + 1
     current: list[np.ndarray] = []
-    size = 0
-    for group in np.split(np.asarray(pending), cuts):
-        # a cell larger than a chunk is cut into near-equal pieces (10 runs, chunk 8: 5 + 5, not
-        # 8 + 2), so no piece is a batch too small to gain from lock-step
-        for piece in np.array_split(group, max(1, -(-len(group) // chunk))):
+    size = emitted = 0
+    cap = limit(len(pending))
+    for group in np.split(pending, cuts):
+        for piece in np.array_split(group, max(1, -(-len(group) // cap))):
             if not len(piece):
                 continue
-            if size and size + len(piece) > chunk:
+            if size and size + len(piece) > cap:
                 yield np.concatenate(current)
+                emitted += size
                 current, size = [], 0
+                cap = limit(len(pending) - emitted)
             current.append(piece)
             size += len(piece)
     if size:
         yield np.concatenate(current)
 
 
-def _task(design: Design, runs: np.ndarray, layout: Layout) -> ChunkTask:
+def _task(design: Design, runs: np.ndarray, layout: Layout, fmt: str = "parquet") -> ChunkTask:
     reps = design.spec.replications
     cells = sorted({int(r) // reps for r in runs})
     return ChunkTask(
@@ -683,6 +706,7 @@ def _task(design: Design, runs: np.ndarray, layout: Layout) -> ChunkTask:
         record_every=design.spec.record_every,
         version=sim.__version__,
         layout=layout,
+        fmt=fmt,
     )
 
 
@@ -887,9 +911,13 @@ def execute(
         write_json(store.manifest_path, manifest)
 
         pending = np.flatnonzero(~done)
-        size = chunk or default_chunk(len(pending), slots)
         layout = Layout.of(design)
-        tasks = (_task(design, runs, layout) for runs in plan_chunks(pending, size, reps))
+        tasks = (
+            _task(design, runs, layout, fmt)
+            for runs in plan_chunks(
+                pending, chunk or MAX_CHUNK, reps, guided=None if chunk else slots
+            )
+        )
         parts = 0
 
         bar = _progress(design.n_runs, already, progress)
@@ -898,7 +926,7 @@ def execute(
             nonlocal parts
             store.write(res, fmt)
             parts += 1
-            bar.update(res.runs.num_rows)
+            bar.update(res.rows)
 
         try:
             if not len(pending):

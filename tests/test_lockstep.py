@@ -144,15 +144,16 @@ def test_a_failure_names_the_replication_of_the_batch(monkeypatch) -> None:
     assert f"utility of {w.ids[0]} for a tie with {w.ids[1]} is not finite" in str(info.value)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.integers(0, 300), unique=True, max_size=120).map(sorted),
     st.integers(1, 40),
     st.integers(1, 30),
+    st.one_of(st.none(), st.integers(1, 8)),
 )
-def test_plan_chunks_covers_pending_and_cuts_at_cells(pending, chunk, reps) -> None:
+def test_plan_chunks_covers_pending_and_cuts_at_cells(pending, chunk, reps, guided) -> None:
     pending = np.array(pending, dtype=np.int64)
-    out = list(plan_chunks(pending, chunk, reps))
+    out = list(plan_chunks(pending, chunk, reps, guided=guided))
     assert np.array_equal(np.concatenate(out) if out else pending[:0], pending)  # all, in order
     assert all(1 <= len(c) <= chunk for c in out)
     owners: dict[int, list[int]] = {}
@@ -164,6 +165,10 @@ def test_plan_chunks_covers_pending_and_cuts_at_cells(pending, chunk, reps) -> N
             assert len(pieces) == 1, f"cell {cell} split"
         else:  # a larger one in near-equal pieces: no tiny remainder batch
             assert max(pieces) - min(pieces) <= 1, f"cell {cell} in pieces {pieces}"
+    if guided:  # guided chunks never grow (up to a cell's near-equal pieces), so the tail is short
+        sizes = [len(c) for c in out[:-1]]
+        assert all(b <= a + max(reps, 8) for a, b in itertools.pairwise(sizes))
+        return
     # no chunk could have taken the next chunk's first cell group without exceeding the size
     for a, b in itertools.pairwise(out):
         first_cell = b[0] // reps
