@@ -39,7 +39,7 @@ import mesa  # noqa: E402  (after the path set-up: the adapter below subclasses 
 from sim.metrics import STATUSES  # noqa: E402
 from sim.model import AlignmentModel  # noqa: E402
 
-US_MAX_PRESSURE = 4  # index of "US maximum pressure" in scenarios/iran_2021.yaml's sanctions
+US_MAX_PRESSURE = "US maximum pressure"  # a sanctions regime of iran_2021.yaml, by name
 
 
 def default_scenario() -> Path:

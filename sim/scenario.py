@@ -26,17 +26,63 @@ OVERRIDE_SOURCE = "--set"
 
 
 def split_path(path: str) -> tuple[PathPart, ...]:
-    """``sanctions.0.level`` -> ``("sanctions", 0, "level")``."""
+    """``sanctions.0.level`` -> ``("sanctions", 0, "level")``.
+
+    A list item is addressed by its position or, for named items (sanctions regimes, events), by
+    its ``name``: ``sanctions.US maximum pressure.level`` stays right when regimes are reordered.
+    """
     if not path or any(not part for part in path.split(".")):
         raise ValueError(f"bad parameter path {path!r}")
     return tuple(int(p) if p.isdigit() else p for p in path.split("."))
 
 
+def item_index(items: list[Any], part: PathPart, where: Sequence[PathPart]) -> int:
+    """Position of ``part`` in a list: an index in range, or the name of exactly one item.
+
+    KeyError (its message names the path and what exists) when there is no such item.
+    """
+    if isinstance(part, int):
+        if not 0 <= part < len(items):
+            raise KeyError(f"{dotted(where)}: no item {part} in a list of {len(items)}")
+        return part
+    hits = [i for i, it in enumerate(items) if isinstance(it, dict) and it.get("name") == part]
+    if len(hits) == 1:
+        return hits[0]
+    names = [it["name"] for it in items if isinstance(it, dict) and isinstance(it.get("name"), str)]
+    if hits:
+        raise KeyError(f"{dotted(where)}: no item {part!r}: {len(hits)} items have that name")
+    shown = ", ".join(repr(n) for n in names[:12]) + (", ..." if len(names) > 12 else "")
+    raise KeyError(
+        f"{dotted(where)}: no item named {part!r} (names: {shown})"
+        if names
+        else f"{dotted(where)}: no item {part!r} (items are addressed by position, from 0)"
+    )
+
+
+def canonical_path(doc: Any, path: Sequence[PathPart]) -> tuple[PathPart, ...]:
+    """``path`` with list items named by position (as validation reports them); KeyError if a
+    named item does not exist. Parts past what ``doc`` holds are kept as they are."""
+    out: list[PathPart] = []
+    cur = doc
+    for part in path:
+        if isinstance(cur, list):
+            part = item_index(cur, part, (*out, part))
+            cur = cur[part]
+        elif isinstance(cur, dict):
+            cur = cur.get(part)
+        else:
+            cur = None
+        out.append(part)
+    return tuple(out)
+
+
 def get_path(doc: Any, path: Sequence[PathPart]) -> Any:
     """Value at ``path`` in a plain document; KeyError/IndexError when absent."""
     cur = doc
-    for part in path:
-        if (isinstance(cur, list) and isinstance(part, int)) or isinstance(cur, dict):
+    for i, part in enumerate(path):
+        if isinstance(cur, list):
+            cur = cur[item_index(cur, part, path[: i + 1])]
+        elif isinstance(cur, dict):
             cur = cur[part]
         else:
             raise KeyError(part)
@@ -47,14 +93,11 @@ def set_path(doc: dict[str, Any], path: Sequence[PathPart], value: Any) -> None:
     """Set ``path`` in a plain document, creating missing mappings (dyadic data is sparse)."""
     cur: Any = doc
     for i, part in enumerate(path[:-1]):
-        nxt_is_index = isinstance(path[i + 1], int)
         if isinstance(cur, list):
-            if not isinstance(part, int) or not 0 <= part < len(cur):
-                raise KeyError(f"{dotted(path[: i + 1])}: no item {part} in a list of {len(cur)}")
-            cur = cur[part]
+            cur = cur[item_index(cur, part, path[: i + 1])]
         elif isinstance(cur, dict):
             if part not in cur or cur[part] is None:
-                if nxt_is_index:
+                if isinstance(path[i + 1], int):
                     raise KeyError(f"{dotted(path[: i + 1])}: no such list")
                 cur[part] = {}
             cur = cur[part]
@@ -62,9 +105,7 @@ def set_path(doc: dict[str, Any], path: Sequence[PathPart], value: Any) -> None:
             raise KeyError(f"{dotted(path[: i + 1])}: not a mapping or list")
     last = path[-1]
     if isinstance(cur, list):
-        if not isinstance(last, int) or not 0 <= last < len(cur):
-            raise KeyError(f"{dotted(path)}: no item {last} in a list of {len(cur)}")
-        cur[last] = value
+        cur[item_index(cur, last, path)] = value
     elif isinstance(cur, dict):
         cur[last] = value
     else:
@@ -223,6 +264,13 @@ def _fail(
     return InputError(out)
 
 
+def _canonical_or_same(doc: Any, path: Sequence[PathPart]) -> tuple[PathPart, ...]:
+    try:
+        return canonical_path(doc, path)
+    except KeyError:
+        return tuple(path)
+
+
 def validate_document(
     doc: Any,
     source: str,
@@ -236,6 +284,8 @@ def validate_document(
         raise InputError.single(
             source, f"expected a mapping at the top level, got {type(doc).__name__}", line=1
         )
+    # problems are reported by position; name the overridden paths the same way to match them
+    overridden = [_canonical_or_same(doc, o) for o in overridden]
     try:
         sc = Scenario.model_validate(doc)
     except ValidationError as exc:

@@ -30,6 +30,7 @@ import yaml
 from sim.errors import InputError, PathPart, Problem, dotted
 from sim.scenario import (
     apply_overrides,
+    item_index,
     scenario_hash,
     set_path,
     split_path,
@@ -636,7 +637,11 @@ def resolve_document(
         for part in path[:-1]:
             if isinstance(cur, dict) and isinstance(cur.get(part), dict | list):
                 child = cur[part]
-            elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            elif isinstance(cur, list):
+                try:
+                    part = item_index(cur, part, ())
+                except KeyError:
+                    break
                 child = cur[part]
                 if not isinstance(child, dict | list):
                     break

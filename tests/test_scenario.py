@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sim.errors import InputError, dotted
 from sim.scenario import load_scenario, loads_scenario, resolve_ablation
@@ -154,6 +155,38 @@ def test_override_paths_and_values():
         load_scenario(path, ["params.temperature"])
     with pytest.raises(InputError, match="no item 3"):
         load_scenario(path, ["focal.3=A"])
+
+
+def test_list_items_by_name_mean_the_same_item_whatever_their_order():
+    """``sanctions.<name>.level`` addresses a regime by its name: the same scenario as its index
+    in the shipped order, still that regime after the list is reversed, and an unknown name is an
+    error at the path that lists the names."""
+    iran = ROOT / "scenarios" / "iran_2021.yaml"
+    by_index = load_scenario(iran, ["sanctions.4.level=0.3"])
+    by_name = load_scenario(iran, ["sanctions.US maximum pressure.level=0.3"])
+    assert by_name == by_index and by_name.sanctions[4].level == 0.3
+    reordered = Path(pytest.tmp) / "reordered.yaml"  # type: ignore[attr-defined]
+    doc = yaml.safe_load(iran.read_text())
+    doc["sanctions"].reverse()
+    reordered.write_text(yaml.safe_dump(doc, sort_keys=False))
+    sc = load_scenario(reordered, ["sanctions.US maximum pressure.level=0.3"])
+    assert [r.level for r in sc.sanctions if r.name == "US maximum pressure"] == [0.3]
+    assert sc.sanctions[0].name == "US maximum pressure"  # now first, and still the one changed
+    with pytest.raises(InputError) as exc:
+        load_scenario(iran, ["sanctions.US max pressure.level=0.3"])
+    (prob,) = exc.value.problems
+    assert prob.source == "--set" and prob.path == ("sanctions", "US max pressure", "level")
+    assert "no item named 'US max pressure'" in prob.message and "'EU oil embargo'" in prob.message
+    # a value out of range is reported at the override, as with an index
+    with pytest.raises(InputError) as exc:
+        load_scenario(iran, ["sanctions.US maximum pressure.level=1.5"])
+    assert [p.source for p in exc.value.problems] == ["--set"]
+    assert "less than or equal to 1" in str(exc.value)
+    # lists whose items have no names are addressed by position only
+    path = Path(pytest.tmp) / "s.yaml"  # type: ignore[attr-defined]
+    path.write_text(GOOD)
+    with pytest.raises(InputError, match="addressed by position"):
+        load_scenario(path, ["focal.C=A"])
 
 
 def test_ablation_specs():

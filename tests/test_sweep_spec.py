@@ -51,6 +51,24 @@ parameters:
     assert len(set(d.cell_hashes)) == d.n_cells  # every cell resolves to a different scenario
 
 
+def test_a_regime_swept_by_name_resolves_like_its_index(tmp_path: Path) -> None:
+    spec = """\
+scenario: quad.yaml
+replications: 2
+parameters:
+  sanctions.{}.level: {{values: [0.2, 0.8]}}
+"""
+    by_name = design_of(tmp_path, spec.format("max pressure"))
+    by_index = design_of(tmp_path, spec.format(0))
+    assert by_name.columns == ["sanctions.max pressure.level"]
+    assert by_name.cell_hashes == by_index.cell_hashes  # the same resolved scenarios
+    with pytest.raises(InputError) as exc:
+        design_of(tmp_path, spec.format("min pressure"))
+    text = str(exc.value)
+    assert "sweep.yaml:4:3" in text and "no item named 'min pressure'" in text
+    assert "'max pressure'" in text
+
+
 def test_integer_range_stays_integer_and_cell_hash_is_the_resolved_scenario(tmp_path: Path) -> None:
     d = design_of(
         tmp_path,
