@@ -178,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--set",
         action="append",
         metavar="PATH=VALUE",
-        help="override a scenario value, e.g. distrust.IRN.RUS=0.2 (repeatable)",
+        help="override a scenario value, e.g. distrust.IRN.RUS=0.2 or "
+        "'sanctions.US maximum pressure.level=0.5' (list items by position or name; repeatable)",
     )
     r.add_argument(
         "--ablate",
