@@ -199,7 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the scenario JSON Schema")
     s.set_defaults(func=cmd_schema)
 
-    for module in ("sim.cli_landscape", "sim.cli_sweep", "sim.cli_plot", "sim.cli_explain"):
+    for module in (
+        "sim.cli_landscape",
+        "sim.cli_sweep",
+        "sim.cli_plot",
+        "sim.cli_explain",
+        "sim.cli_validate",
+    ):
         __import__(module)
         sys.modules[module].add_commands(sub)
     return p
