@@ -36,6 +36,7 @@ __all__ = [
     "alliance_spells",
     "cinc",
     "cinc_series",
+    "defence_pact_table",
     "defence_pact_years",
     "defence_pacts",
     "has_defence_pact",
@@ -235,6 +236,34 @@ def has_defence_pact(a: StateId, b: StateId, year: int) -> bool:
     year = ATOP_YEARS.check(year)
     t = _table("atop_defence.csv.gz")
     return bool(((t.year == year) & (t.ccode1 == lo) & (t.ccode2 == hi)).any())
+
+
+def defence_pact_table(ids: Iterable[StateId], years: Iterable[int]) -> pd.DataFrame:
+    """Target table for fitting: every unordered dyad of ``ids`` in every year, with ``pact``
+    1 if the two shared a defence pact (either direction) that year, else 0.
+
+    Columns ``a, b, year, pact`` with ``a``/``b`` as ISO3 (COW abbreviation where a state has
+    none), ordered by COW code. Why explicit zeros: ATOP lists only allied dyad-years, and a fit
+    must score the dyads that were not allied too. A state that was not a system member in a
+    year (no CINC that year) has no rows for that year.
+    """
+    codes = sorted(set(_codes(ids)))
+    ys = sorted({ATOP_YEARS.check(y) for y in years})
+    if len(codes) < 2:
+        raise DataError("a target table needs at least two distinct states")
+    t = _table("atop_defence.csv.gz")
+    allied = set(zip(t.ccode1, t.ccode2, t.year, strict=True))
+    c = _table("cinc.csv.gz")
+    members = set(zip(c.ccode, c.year, strict=True))
+    names = {code: iso3(code) for code in codes}
+    rows = [
+        (names[a], names[b], y, int((a, b, y) in allied))
+        for y in ys
+        for i, a in enumerate(codes)
+        for b in codes[i + 1 :]
+        if (a, y) in members and (b, y) in members
+    ]
+    return pd.DataFrame(rows, columns=["a", "b", "year", "pact"])
 
 
 def spells(dyad_years: pd.DataFrame, last_year: int, members: set[tuple[int, int]]) -> pd.DataFrame:
