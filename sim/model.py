@@ -24,7 +24,7 @@ from sim.decision import TAU, Attributes, DecisionRule, Dyadic, consent
 from sim.metrics import status
 from sim.recording import Recorder
 from sim.schema import FIELD_RANGES, Mechanisms, Params
-from sim.world import Regime, World
+from sim.world import Regime, World, year_end_steps
 
 
 class SimulationError(RuntimeError):
@@ -96,6 +96,9 @@ class AlignmentModel(mesa.Model):
         self.states: list[State] = self._make_agents()
         self._apply_events(0)
         self.previous = self.ties
+        # year-end steps whose ties are all kept (scenarios with a calendar), always recorded
+        self.history_steps = year_end_steps(world.start, world.step, params.steps)
+        self._history = set(self.history_steps)
         self.recorder = Recorder(self, record_every or params.record_every)
         self.recorder.collect(self)
 
@@ -229,7 +232,7 @@ class AlignmentModel(mesa.Model):
         self.ties = ties
         if self.mechanisms.historical_distrust.enabled:
             self._learn(self.previous, wants)
-        if t % self.recorder.every == 0:
+        if t % self.recorder.every == 0 or t in self._history:
             self.record()
 
     def _check_finite(self, a: np.ndarray, t: int, treaty: bool = False) -> None:

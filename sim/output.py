@@ -108,7 +108,7 @@ def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str
         is_share = name.startswith("share")
         sys_cols[name] = sysm[:, k] if is_share else sysm[:, k].astype(np.int32)
     # states
-    cond, rep_, step, state, status, n_all, n_fr, hedge = ([] for _ in range(8))
+    cond, rep_, step, state, status, n_all, n_fr, hedge, align = ([] for _ in range(9))
     for c, r, rec in st_parts:
         t = len(rec.steps)
         cond.append(np.full(t * n, c))
@@ -119,6 +119,7 @@ def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str
         n_all.append(rec.n_alliances.ravel())
         n_fr.append(rec.n_friendships.ravel())
         hedge.append(rec.hedging.ravel())
+        align.append(rec.alignment.ravel())
     st_cols = {
         "condition": _dict(cond_names, cat(cond, np.int32)),
         "replication": cat(rep_, np.int32),
@@ -128,6 +129,7 @@ def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str
         "n_alliances": cat(n_all, np.int16),
         "n_friendships": cat(n_fr, np.int16),
         "hedging_index": cat(hedge, np.float32),
+        "alignment_index": cat(align, np.float32),
     }
     tie_cols = {
         "condition": _dict(
@@ -138,11 +140,51 @@ def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str
         "b": _dict(world.ids, cat([b for _, _, _, b, _ in tie_parts], np.int32)),
         "level": _dict(LEVELS, cat([v for *_, v in tie_parts], np.int32)),
     }
-    return {
+    out = {
         "system": pa.table(sys_cols),
         "states": pa.table(st_cols),
         "ties": pa.table(tie_cols),
     }
+    history = tie_history(world, results)
+    if history is not None:
+        out["tie_history"] = history
+    return out
+
+
+def tie_history(world: World, results: Mapping[str, Sequence[RunRecord]]) -> pa.Table | None:
+    """Every tie at the last step of each calendar year (scenarios with a ``start``), per
+    condition and replication: what ``hedgesim fit`` scores against yearly data."""
+    labels = list(results)
+    if not any(len(rec.history_steps) for recs in results.values() for rec in recs):
+        return None
+    iu = np.triu_indices(world.n, 1)
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("c", "r", "s", "a", "b", "v")}
+    for c, label in enumerate(labels):
+        for r, rec in enumerate(results[label]):
+            for s, ties in zip(rec.history_steps, rec.history_ties, strict=True):
+                lv = ties[iu]
+                keep = lv > 0
+                k = int(keep.sum())
+                cols["c"].append(np.full(k, c))
+                cols["r"].append(np.full(k, r))
+                cols["s"].append(np.full(k, s))
+                cols["a"].append(iu[0][keep])
+                cols["b"].append(iu[1][keep])
+                cols["v"].append(lv[keep])
+
+    def cat(key: str) -> np.ndarray:
+        return np.concatenate(cols[key]).astype(np.int32)
+
+    return pa.table(
+        {
+            "condition": _dict(labels, cat("c")),
+            "replication": cat("r"),
+            "step": cat("s"),
+            "a": _dict(world.ids, cat("a")),
+            "b": _dict(world.ids, cat("b")),
+            "level": _dict(LEVELS, cat("v")),
+        }
+    )
 
 
 def world_info(world: World) -> dict[str, Any]:

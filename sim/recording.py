@@ -39,6 +39,8 @@ class RunRecord:
     final_distrust: np.ndarray  # (N, N) float64
     final_power: np.ndarray  # (N,) float64
     final_members: np.ndarray  # (treaties, N) bool: treaty membership at the end
+    history_steps: np.ndarray  # (P,) int32: year-end steps kept in full (empty: no calendar)
+    history_ties: np.ndarray  # (P, N, N) int8: every tie at those steps
 
 
 class Recorder:
@@ -47,6 +49,7 @@ class Recorder:
     def __init__(self, model: AlignmentModel, every: int) -> None:
         self.every = every
         self.window = model.params.verdict_window
+        self.keep = set(model.history_steps)
         self.collector = mesa.DataCollector(
             model_reporters={"ties": "snapshot", "turnover": "turnover"}
         )
@@ -113,6 +116,7 @@ class Recorder:
             start = stop
         steps = np.array(self.steps, dtype=np.int32)
         window = np.flatnonzero(steps > steps[-1] - self.window)
+        kept = np.flatnonzero(np.isin(steps, list(self.keep))) if self.keep else np.zeros(0, int)
         window_status = np.empty((len(THRESHOLDS), len(window), T_all.shape[-1]), np.int8)
         a = 0
         while a < len(window):  # runs of window steps that share one rivalry matrix
@@ -136,4 +140,6 @@ class Recorder:
             final_distrust=final_distrust.copy(),
             final_power=power.copy(),
             final_members=members.copy(),
+            history_steps=steps[kept],
+            history_ties=T_all[kept].astype(np.int8),
         )

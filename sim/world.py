@@ -91,6 +91,7 @@ class World:
     changes: list[Change]
     focal: list[int]
     step_years: float = 1 / 12  # length of one step in years
+    step: str = "month"  # the scenario's step unit
     start: str | None = None  # calendar month of step 0 and 1 (YYYY-MM), if declared
     index: dict[str, int] = field(default_factory=dict)
 
@@ -128,6 +129,26 @@ def step_of_month(start: str, step: str, year: int, month: int = 1) -> int:
         "week": int(np.ceil(months * 30.4375 / 7)),
     }
     return periods[step] + 1
+
+
+def year_end_steps(start: str | None, step: str, steps: int) -> list[int]:
+    """The last step of each calendar year up to ``steps`` (and ``steps`` itself): the dates at
+    which runs keep a snapshot of every tie (``tie_history``, for fitting to yearly data)."""
+    if start is None:
+        return []
+    y0 = int(start[:4])
+    out = []
+    year = y0 + 1
+    while True:
+        last = step_of_month(start, step, year) - 1  # the step before January of the next year
+        if last > steps:
+            break
+        if last >= 1:
+            out.append(last)
+        year += 1
+    if not out or out[-1] != steps:
+        out.append(steps)
+    return out
 
 
 def _power_changes(sc: Scenario, index: dict[str, int]) -> list[Change]:
@@ -221,6 +242,7 @@ def compile_world(sc: Scenario) -> World:
         changes=changes,
         focal=[index[f] for f in sc.focal],
         step_years=STEP_YEARS[sc.step],
+        step=sc.step,
         start=sc.start,
         index=index,
     )
