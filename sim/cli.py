@@ -54,6 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario's replications (and counterfactuals), write tables, figures and a summary."""
     from tqdm import tqdm
 
+    from sim.cli_data import run_fit_section, targets_path
     from sim.output import prepare_out_dir, write_run
     from sim.runner import Condition, default_workers, run_conditions, seed_for, seed_value
     from sim.scenario import load_scenario, resolve_ablation, scenario_hash
@@ -68,6 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.steps is not None:
         overrides.append(f"params.steps={args.steps}")
     sc = load_scenario(args.scenario, overrides)
+    targets_path(sc, args.scenario)  # a missing target table fails before the run, not after
     conditions = [Condition("baseline")]
     for spec in args.ablate or []:
         conditions += [Condition(label, f) for label, f in resolve_ablation(sc, spec)]
@@ -139,6 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         + (f"; figures: {', '.join(figures)}" if figures else "")
         + ")"
     )
+    run_fit_section(sc, args.scenario, out)  # the scenario's `targets:`, if it names any
     return 0
 
 
@@ -205,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sim.cli_plot",
         "sim.cli_explain",
         "sim.cli_validate",
+        "sim.cli_data",
     ):
         __import__(module)
         sys.modules[module].add_commands(sub)
