@@ -392,6 +392,7 @@ class Scenario(Strict):
         None, exclude=True, description="A pattern's checks (read by hedgesim validate)."
     )
     focal: list[StateId] = Field(default_factory=list)
+    targets: str | None = Field(None, description="Observed ties to score runs against (CSV).")
     replications: Annotated[int, Field(ge=1, le=1_000_000)] = 100
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
 
