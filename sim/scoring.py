@@ -139,6 +139,33 @@ class RunTies:
     source: str  # "tie_history" or "ties" (final step only)
 
 
+def ties_from_records(world: World, sc: Scenario, records: list) -> RunTies:
+    """The same per-year shares straight from in-memory run records (``history_ties``), for
+    callers that run replications themselves (hedgesim validate --heldout)."""
+    if sc.start is None:
+        raise ValueError("the scenario has no start: no calendar years")
+    steps = [int(s) for s in records[0].history_steps]
+    allied = np.mean([r.history_ties == 2 for r in records], axis=0)  # (P, N, N)
+    tied = np.mean([r.history_ties > 0 for r in records], axis=0)
+    iu = np.triu_indices(world.n, 1)
+    frames = [
+        pd.DataFrame(
+            {
+                "year": step_year(sc.start, sc.step, s),
+                "step": s,
+                "i": iu[0],
+                "j": iu[1],
+                "p_alliance": allied[k][iu],
+                "p_tie": tied[k][iu],
+            }
+        )
+        for k, s in enumerate(steps)
+    ]
+    probs = pd.concat(frames, ignore_index=True)
+    probs = probs[probs.step == probs.groupby("year").step.transform("max")]
+    return RunTies(world, sc, len(records), probs.drop(columns="step"), "records")
+
+
 def _read_table(base: Path) -> pd.DataFrame | None:
     for suffix, reader in ((".parquet", pd.read_parquet), (".csv", pd.read_csv)):
         if base.with_suffix(suffix).is_file():
@@ -317,8 +344,30 @@ def _scores_row(year: Any, measure: str, predictor: str, prob, labels, note: str
     }
 
 
-def score_run(run: RunTies, targets: Targets) -> FitReport:
-    """Match target rows to the run's dyad-years and score the three predictors per year."""
+def _prior_ties(
+    m: pd.DataFrame, known: dict, label: str, start: np.ndarray, prior: str, first: int
+) -> list[float]:
+    """The tie the baselines take as known before each row's year (see ``score_run``): the
+    target's label the year before (``previous``) or in the first year (``start``), else the
+    run's initial tie."""
+    out = []
+    for i, j, y in zip(m.i, m.j, m.year, strict=True):
+        r = known.get((i, j, y - 1) if prior == "previous" or y == first else (i, j, first))
+        value = getattr(r, label) if r is not None else np.nan
+        out.append(float(value) if pd.notna(value) else float(start[i, j]))
+    return out
+
+
+def score_run(run: RunTies, targets: Targets, prior: str = "previous") -> FitReport:
+    """Match target rows to the run's dyad-years and score the three predictors per year.
+
+    ``prior`` is what the baselines know of past ties: ``"previous"`` (``hedgesim fit``) the
+    observed ties of the year before, i.e. one-year-ahead forecasts; ``"start"`` (the held-out
+    tests) only the first scored year's, carried forward — the same horizon as the model, which
+    runs free from its start. The pooled row covers the years after the first (the logistic's
+    training year) for every predictor."""
+    if prior not in ("previous", "start"):
+        raise ValueError(f"prior must be 'previous' or 'start', not {prior!r}")
     world = run.world
     index = {sid: k for k, sid in enumerate(world.ids)}
     t = targets.table
@@ -353,20 +402,15 @@ def score_run(run: RunTies, targets: Targets) -> FitReport:
     for measure, label, pcol, start_ties in measures:
         m = merged.dropna(subset=[label]).copy()
         m[label] = m[label].astype(int)
-        m["prior_tie"] = [
-            float(getattr(prev[(i, j, y - 1)], label))
-            if (i, j, y - 1) in prev and pd.notna(getattr(prev[(i, j, y - 1)], label))
-            else float(start_ties[i, j])
-            for i, j, y in zip(m.i, m.j, m.year, strict=True)
-        ]
         train_year = years[0]
+        m["prior_tie"] = _prior_ties(m, prev, label, start_ties, prior, train_year)
         train = m[m.year == train_year]
         logit: fit.LogitFit | None
         try:
             logit = fit.fit_logit(train, train[label], fit.DYADIC_FEATURES)
             notes.append(
                 f"{measure}: fitted on {train_year} ({len(train)} dyads)"
-                + (f"; {logit.note}" if logit.note else "")
+                + ("; L2-penalised (no maximum-likelihood fit)" if logit.penalized else "")
                 + (
                     f"; constant inputs left out: {', '.join(logit.dropped)}"
                     if logit.dropped
@@ -376,19 +420,15 @@ def score_run(run: RunTies, targets: Targets) -> FitReport:
         except ValueError as exc:
             logit = None
             notes.append(f"{measure}: no logistic baseline ({exc})")
-        for y in [*years, "all"]:
-            g = m if y == "all" else m[m.year == y]
+        pooled = f"{years[1]}-{years[-1]}" if len(years) > 2 else None
+        for y in [*years, pooled] if pooled else years:
+            g = m[m.year != train_year] if y == pooled else m[m.year == y]
             if g.empty:
                 continue
             rows.append(_scores_row(y, measure, "model", g[pcol], g[label]))
             if logit is not None:
-                h = g if y != "all" else g[g.year != train_year]
-                if not h.empty:
-                    note = "in-sample (training year)" if y == train_year else ""
-                    note = note or ("years after the training year" if y == "all" else "")
-                    rows.append(
-                        _scores_row(y, measure, "logistic", logit.predict(h), h[label], note)
-                    )
+                note = "in-sample (training year)" if y == train_year else ""
+                rows.append(_scores_row(y, measure, "logistic", logit.predict(g), g[label], note))
             rows.append(_scores_row(y, measure, "persistence", g.prior_tie, g[label]))
     out = pd.DataFrame(rows, columns=list(COLUMNS))
     return FitReport(out, len(merged), unmatched, outside, run.source, "; ".join(notes))
@@ -402,14 +442,14 @@ def format_report(rep: FitReport, header: str = "") -> str:
             f"{'P(alliance)' if measure == 'alliance' else 'P(any tie)'} per dyad vs observed "
             f"{measure}: AUC / Brier / share of target ties reproduced (p >= 0.5)"
         )
-        head = f"{'year':>6} {'dyads':>6} {'ties':>5}"
+        head = f"{'year':>9} {'dyads':>6} {'ties':>5}"
         for p in PREDICTORS:
             head += f" | {p:^20}"
         lines.append(head)
         for year, h in g.groupby("year", sort=False):
             by = {r.predictor: r for r in h.itertuples()}
             first = next(iter(by.values()))
-            line = f"{year!s:>6} {first.n:>6} {first.ties:>5}"
+            line = f"{year!s:>9} {first.n:>6} {first.ties:>5}"
             for p in PREDICTORS:
                 r = by.get(p)
                 line += " | " + (

@@ -146,3 +146,22 @@ def test_scenario_targets_give_a_fit_section(tmp_path: Path, capsys) -> None:
     assert main(["run", str(tmp_path / "w2.yaml"), "-q", "-o", str(out2)]) == 2
     assert "missing.csv not found" in capsys.readouterr().err
     assert not out2.exists()  # failed before the run: nothing written
+
+
+def test_prior_start_carries_the_first_year(run_dir: Path, tmp_path: Path) -> None:
+    """A pact seen only in 2010: persistence from the previous year predicts it in 2011 (wrong),
+    persistence from the first year (2009) does not (right)."""
+    p = tmp_path / "t.csv"
+    pd.DataFrame(
+        {
+            "a": ["AAA", "AAA"] * 3,
+            "b": ["BBB", "CCC"] * 3,
+            "year": [2009, 2009, 2010, 2010, 2011, 2011],
+            "pact": [1, 0, 1, 1, 1, 0],
+        }
+    ).to_csv(p, index=False)
+    run, targets = scoring.run_ties(run_dir), scoring.read_targets(p)
+    for prior, brier in (("previous", 0.5), ("start", 0.0)):
+        rows = scoring.score_run(run, targets, prior=prior).rows
+        got = rows[(rows.year == 2011) & (rows.predictor == "persistence")].brier.iloc[0]
+        assert got == brier
