@@ -193,6 +193,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         command=getattr(args, "argv", None) or sys.argv,
     )
+    if args.force and report.kept:
+        from sim.outdir import describe_kept
+
+        print(f"note: {report.out}: {describe_kept(report.kept)}", file=sys.stderr)
     if not args.quiet:
         if report.ran == 0:
             print(f"nothing to do: all {report.n_runs:,} runs already in {report.out}")

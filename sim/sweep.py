@@ -50,7 +50,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 import sim
-from sim.atomic import encode_table, table_suffix, write_bytes, write_json, write_table
+from sim.atomic import encode_table, sealed, table_suffix, write_bytes, write_json, write_table
 from sim.metrics import ALIGNED, NON_ALIGNED, STATUSES, SYSTEM_COLUMNS
 from sim.runner import default_workers, process_pool, seed_for, seed_value, simulate_many
 from sim.scenario import scenario_hash, split_path, validate_document
@@ -61,7 +61,6 @@ from sim.world import World, compile_world
 MANIFEST = "manifest.json"
 RUNS = "runs"
 STEPS = "steps"
-LOCK = ".lock"
 FORMATS = ("parquet", "csv")
 MANIFEST_KIND = "hedgesim-sweep"
 MANIFEST_VERSION = 1
@@ -414,37 +413,36 @@ class Store:
         self.manifest_path = self.root / MANIFEST
         self.runs_dir = self.root / RUNS
         self.steps_dir = self.root / STEPS
-        self._lock_fd: int | None = None
+        self._lock: Any = None
 
-    # -- locking: one writer per directory; kill -9 releases it ---------------------------------
+    # -- locking: one writer per directory; any death of its holder releases it ----------------
     def lock(self) -> None:
+        from sim.outdir import Busy, DirLock
+
+        if os.path.lexists(self.root) and self.root.is_symlink() and not self.root.exists():
+            raise SweepError(
+                f"{self.root}: is a broken symbolic link (to {os.readlink(self.root)})", code=2
+            )
+        if self.root.exists() and not self.root.is_dir():
+            raise SweepError(f"{self.root}: exists and is not a directory", code=2)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+            self._lock = DirLock(self.root, "sweep").acquire()
+        except Busy as exc:
+            raise SweepError(
+                f"{self.root}: another hedgesim process ({exc.holder}) is writing here; "
+                "--force does not stop a running process",
+                code=2,
+            ) from None
         except OSError as exc:
             raise SweepError(
                 f"{self.root}: cannot write here ({exc.strerror or exc})", code=2
             ) from None
-        try:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # not POSIX: no lock, documented
-            pass
-        except OSError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            raise SweepError(
-                f"{self.root}: another hedgesim sweep (pid {holder}) is writing here", code=2
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._lock_fd = fd
 
     def unlock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- contents -------------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any] | None:
@@ -461,18 +459,17 @@ class Store:
     def step_parts(self) -> dict[int, Path]:
         return _parts(self.steps_dir)
 
-    def clear(self) -> None:
-        """Remove a previous sweep's files (only ours: manifest, part files, exports, temps)."""
+    def clear(self) -> list[str]:
+        """Remove a previous sweep's files — only those hedgesim wrote (the manifest's list, part
+        files, their checksums) — and return the entries kept (files hedgesim did not write)."""
+        from sim.outdir import remove_owned, survey
+
+        c = survey(self.root)
+        if c.kind is None:  # parts without a manifest: hedgesim's by their names in its layout
+            c.kind = "sweep"
         self.manifest_path.unlink(missing_ok=True)  # first: a half-cleared dir is not resumable
-        for d in (self.runs_dir, self.steps_dir):
-            if d.is_dir():
-                for p in d.iterdir():
-                    if PART_RE.match(p.name) or p.name.startswith(".part-"):
-                        p.unlink(missing_ok=True)
-                with contextlib.suppress(OSError):
-                    d.rmdir()
-        for name in ("runs.csv", "steps.csv", "runs.parquet", "steps.parquet"):
-            (self.root / name).unlink(missing_ok=True)
+        remove_owned(c)
+        return c.kept()
 
     def clean(self) -> int:
         """Delete debris of a killed sweep: temp files and steps parts whose runs part is missing
@@ -649,6 +646,7 @@ class SweepReport:
     seconds: float
     parts: int
     warnings: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # entries hedgesim did not write (--force)
 
 
 MAX_CHUNK = 64
@@ -846,17 +844,34 @@ def execute(
     store = Store(out)
     store.lock()
     closers: list[Callable[[], None]] = [store.unlock]
+    kept: list[str] = []
     try:
+        from sim.outdir import survey
+
+        found = survey(store.root)
+        if found.kind in ("run", "mixed"):
+            raise SweepError(
+                f"{store.root} holds a hedgesim run (run.json); hedgesim sweep never replaces a "
+                "run's results: choose another --out",
+                code=2,
+            )
+        if MANIFEST in found.foreign:
+            raise SweepError(
+                f"{store.manifest_path}: not a hedgesim sweep manifest; hedgesim will not "
+                "replace it: move it or choose another --out",
+                code=2,
+            )
         manifest = _manifest(design, fmt)
         old = store.read_manifest()
         if old is not None and old.get("fingerprint") != manifest["fingerprint"]:
             if not force:
                 raise SweepError(
                     f"{store.root} holds a different sweep ({_conflict(old, manifest)}); "
-                    "use --force to replace it, or choose another --out",
+                    "use --force to replace what hedgesim wrote there (files it did not write "
+                    "are kept), or choose another --out",
                     code=2,
                 )
-            store.clear()
+            kept = store.clear()
             old = None
         elif old is None and (store.run_parts() or store.step_parts()):
             if not force:
@@ -865,7 +880,11 @@ def execute(
                     "use --force to replace them, or choose another --out",
                     code=2,
                 )
-            store.clear()
+            kept = store.clear()
+        elif force:
+            kept = found.kept()
+        owned = found.owned if old is not None else set()
+        manifest["files"] = sorted(set((old or {}).get("files") or owned) | {MANIFEST})
         if old is not None and old.get("format", "parquet") != fmt:
             raise SweepError(
                 f"{store.root} was written as {old.get('format')}; re-run with "
@@ -908,7 +927,7 @@ def execute(
         )
         already = int(done.sum())
         invocation["runs_before"] = already
-        write_json(store.manifest_path, manifest)
+        write_json(store.manifest_path, sealed(manifest))
 
         pending = np.flatnonzero(~done)
         layout = Layout.of(design)
@@ -958,8 +977,10 @@ def execute(
         invocation["finished"] = _now()
         invocation["runs_after"] = already + ran
         manifest["complete"] = True
-        write_json(store.manifest_path, manifest)
-        return SweepReport(store.root, design.n_runs, already, ran, time.perf_counter() - t0, parts)
+        write_json(store.manifest_path, sealed(manifest))
+        return SweepReport(
+            store.root, design.n_runs, already, ran, time.perf_counter() - t0, parts, kept=kept
+        )
     finally:
         for fn in reversed(closers):
             fn()
@@ -1070,17 +1091,23 @@ def load_sweep(directory: str | Path, columns: Sequence[str] | None = None) -> S
 def export_sweep(
     directory: str | Path, fmt: str = "csv", out: str | Path | None = None
 ) -> list[Path]:
-    """Write the runs (and steps) tables as single files ``runs.<fmt>`` / ``steps.<fmt>``."""
+    """Write the runs (and steps) tables as single files ``runs.<fmt>`` / ``steps.<fmt>``.
+
+    Into the sweep's directory by default (recorded in its manifest), or into ``out``; a file of
+    that name which hedgesim did not write is never replaced.
+    """
+    from sim.outdir import claim
+
     if fmt not in FORMATS:
         raise SweepError(f"unknown format {fmt!r}", code=2)
     data = load_sweep(directory)
     dest = Path(out) if out is not None else Path(directory)
+    frames = [(n, df) for n, df in (("runs", data.runs), ("steps", data.steps)) if df is not None]
     written = []
-    for name, df in (("runs", data.runs), ("steps", data.steps)):
-        if df is None:
-            continue
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        written.append(write_table(dest / name, table, fmt))
+    with claim(dest, [f"{name}.{fmt}" for name, _ in frames], "export"):
+        for name, df in frames:
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            written.append(write_table(dest / name, table, fmt))
     return written
 
 

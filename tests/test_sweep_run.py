@@ -448,7 +448,7 @@ def test_main_cli_dispatches_to_the_sweep_commands(tmp_path: Path, reference, ca
     assert len(pd.read_parquet(tmp_path / "x" / "runs.parquet")) == 30
     (tmp_path / "file").write_text("")
     assert cli.main(["sweep", str(spec), "--out", str(tmp_path / "file"), "-q"]) == 2
-    assert "cannot write here" in capsys.readouterr().err
+    assert "exists and is not a directory" in capsys.readouterr().err
 
 
 def test_progress_bar_only_on_a_terminal_and_not_when_quiet(monkeypatch) -> None:
