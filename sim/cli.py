@@ -140,6 +140,7 @@ class _RunJob:
         workers = args.workers or default_workers()
         total = sc.replications * len(conditions)
         quiet = args.quiet or not sys.stderr.isatty()
+        tqdm.monitor_interval = 0  # no monitor thread: the worker pool can then fork (faster)
         t0 = time.perf_counter()
         with tqdm(total=total, disable=quiet, unit="run", desc=sc.name) as bar:
             results = run_conditions(

@@ -367,14 +367,6 @@ def _noop() -> int:
     return os.getpid()
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which stops submitting and exits cleanly (the chunks
-    in flight finish and are discarded; no traceback from every worker)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 # ------------------------------------------------------------------------------------------------
 # The output directory
 # ------------------------------------------------------------------------------------------------
@@ -746,7 +738,7 @@ def _drive(
 def _local_executor(workers: int) -> ProcessPoolExecutor:
     """A process pool (``sim.runner.process_pool``: fork when the parent has no threads, else
     forkserver, so a sweep started from a notebook kernel cannot deadlock)."""
-    ex = process_pool(workers, initializer=_ignore_sigint)
+    ex = process_pool(workers)  # workers ignore Ctrl-C and die with this process
     ex.submit(_noop).result()  # start the workers now, before any thread (tqdm, arrow) exists
     return ex
 
