@@ -518,6 +518,8 @@ def sweep_jobs(directory: Path, opts: Options) -> list[FigureJob]:
     need = _Need(directory, kind)
     with _as_input_error(str(directory)):
         data = _load_sweep(directory)
+    for w in _get(data, "warnings") or []:
+        print(f"warning: {w}", file=sys.stderr)
     runs: pd.DataFrame | None = _get(data, "runs")
     manifest: dict[str, Any] = _get(data, "manifest") or {}
     scenario = manifest.get("scenario") or {}

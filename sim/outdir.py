@@ -115,6 +115,7 @@ class Contents:
     owned: set[str] = field(default_factory=set)  # relative POSIX paths hedgesim wrote
     listed: bool = False  # owned comes from an explicit list (not legacy names)
     foreign: list[str] = field(default_factory=list)  # records here that are not hedgesim's
+    why: dict[str, str] = field(default_factory=dict)  # foreign record -> why it is not ours
 
     @property
     def marker(self) -> Path | None:
@@ -196,16 +197,25 @@ def survey(root: str | Path) -> Contents:
             continue
         if p.is_symlink() or not p.is_file():
             c.foreign.append(name)
+            c.why[name] = "a link or not a regular file"
             continue
         try:
             records[name] = read_record(p)
-        except ValueError:
+        except ValueError as exc:
             c.foreign.append(name)
+            c.why[name] = str(exc)
     run, sweep, ledger = (records.get(k) for k in (RUN_MARKER, SWEEP_MARKER, LEDGER))
-    if RUN_MARKER in records and not is_run_record(run):
-        c.foreign.append(RUN_MARKER)
-    if SWEEP_MARKER in records and not is_sweep_record(sweep):
-        c.foreign.append(SWEEP_MARKER)
+    for name, meta, ours in (
+        (RUN_MARKER, run, is_run_record(run)),
+        (SWEEP_MARKER, sweep, is_sweep_record(sweep)),
+    ):
+        if name in records and not ours:
+            c.foreign.append(name)
+            c.why[name] = (
+                f"expected a JSON object, got {type(meta).__name__}"
+                if not isinstance(meta, dict)
+                else "a JSON object that is not hedgesim's record"
+            )
     if is_run_record(run) and not is_sweep_record(sweep):
         c.kind, c.meta = "run", run
         legacy = set(LEGACY_RUN)

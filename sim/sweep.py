@@ -51,6 +51,7 @@ import pyarrow.parquet as pq
 
 import sim
 from sim.atomic import encode_table, sealed, table_suffix, write_bytes, write_json, write_table
+from sim.errors import InputError
 from sim.metrics import ALIGNED, NON_ALIGNED, STATUSES, SYSTEM_COLUMNS
 from sim.runner import default_workers, process_pool, seed_for, seed_value, simulate_many
 from sim.scenario import scenario_hash, split_path, validate_document
@@ -463,49 +464,35 @@ class Store:
         remove_owned(c)
         return c.kept()
 
-    def clean(self) -> int:
-        """Delete debris of a killed sweep: temp files and steps parts whose runs part is missing
-        (the runs part is written last, so such a chunk never counted as done)."""
-        n = 0
-        committed = set(self.run_parts())
-        for d in (self.runs_dir, self.steps_dir):
-            if d.is_dir():
-                for p in d.iterdir():
-                    if p.name.startswith(".part-") and p.name.endswith(".tmp"):
-                        p.unlink(missing_ok=True)
-                        n += 1
-        for first, p in self.step_parts().items():
-            if first not in committed:
-                p.unlink(missing_ok=True)
-                n += 1
-        return n
-
-    def done(self, n_runs: int, expected_id: Callable[[int], str]) -> np.ndarray:
-        """Boolean mask of runs already on disk; checks each stored id against the design."""
-        mask = np.zeros(n_runs, dtype=bool)
-        schema = pa.schema([pa.field("run_id", pa.string()), pa.field("run_index", pa.int64())])
-        for path in self.run_parts().values():
-            t = _read_part(path, schema, ["run_id", "run_index"])
-            idx = t.column("run_index").to_numpy()
-            ids = t.column("run_id").to_pylist()
-            if len(idx) and (idx.min() < 0 or idx.max() >= n_runs):
-                raise SweepError(f"{path}: holds run {idx.max()}, outside this design", code=2)
-            for i, rid in zip(idx[:3], ids[:3], strict=False):  # spot check; manifest matched
-                if expected_id(int(i)) != rid:
-                    raise SweepError(
-                        f"{path}: run {i} has id {rid}, this sweep expects {expected_id(int(i))}:"
-                        " the directory holds other results (use --force to replace them)",
-                        code=2,
-                    )
-            mask[idx] = True
-        return mask
-
     def write(self, result: ChunkResult, fmt: str) -> None:
-        """Write a finished chunk: steps first, then runs (the commit)."""
+        """Write a finished chunk: steps first, then the checksums of both, then runs (the
+        commit). A loader verifies each part against its checksums, so a damaged part is found
+        and named instead of read as if it were right."""
         name = f"part-{result.first:010d}{table_suffix(fmt)}"
         if result.steps is not None:
             write_bytes(self.steps_dir / name, result.steps)
+        sums = {
+            "runs": hashlib.sha256(result.runs).hexdigest(),
+            "steps": None if result.steps is None else hashlib.sha256(result.steps).hexdigest(),
+        }
+        write_bytes(self.runs_dir / f".part-{result.first:010d}.sha256", json.dumps(sums).encode())
         write_bytes(self.runs_dir / name, result.runs)
+
+    def drop(self, first: int) -> list[Path]:
+        """Remove one chunk's files (a damaged part, on ``--repair``): its runs part, steps part
+        and checksums, whatever their format. Returns what was removed."""
+        gone = []
+        for d in (self.runs_dir, self.steps_dir):
+            for suffix in (".parquet", ".csv"):
+                p = d / f"part-{first:010d}{suffix}"
+                if p.is_file() and not p.is_symlink():
+                    p.unlink()
+                    gone.append(p)
+        sums = self.runs_dir / f".part-{first:010d}.sha256"
+        if sums.is_file():
+            sums.unlink()
+            gone.append(sums)
+        return gone
 
 
 # ------------------------------------------------------------------------------------------------
@@ -588,6 +575,7 @@ def _manifest(design: Design, fmt: str) -> dict[str, Any]:
         "n_cells": design.n_cells,
         "n_runs": design.n_runs,
         "format": fmt,
+        "checksums": "sha256",
         "versions": versions(),
         "command": None,
         "created": _now(),
@@ -639,6 +627,7 @@ class SweepReport:
     parts: int
     warnings: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # entries hedgesim did not write (--force)
+    notes: list[str] = field(default_factory=list)  # what resuming found, ignored or repaired
 
 
 MAX_CHUNK = 64
@@ -790,6 +779,78 @@ def dask_executor(scheduler: str | None, workers: int) -> tuple[Executor, int, C
     return client.get_executor(pure=False), slots, close
 
 
+def _resume_state(
+    store: Store, found: Any, manifest: dict[str, Any], force: bool, repair: bool
+) -> tuple[dict[str, Any] | None, list[str], list[str], np.ndarray]:
+    """What is already on disk for this sweep: the old manifest (for its history), the entries
+    kept by ``--force``, notes for the user, and the mask of runs done (every part checked by
+    ``sim.loader``; damaged parts refused, or dropped with ``repair``)."""
+    from sim.loader import REPAIR_HINT, check_sweep
+    from sim.loader import read_manifest as checked_manifest
+
+    kept: list[str] = []
+    notes: list[str] = []
+    old = found.meta if found.kind == "sweep" else None
+    has_parts = bool(store.run_parts() or store.step_parts())
+    if old is not None and old.get("fingerprint") != manifest["fingerprint"]:
+        if not force:
+            raise SweepError(
+                f"{store.root} holds a different sweep ({_conflict(old, manifest)}); "
+                "use --force to replace what hedgesim wrote there (files it did not write "
+                "are kept), or choose another --out",
+                code=2,
+            )
+        kept, old = store.clear(), None
+    elif old is None and has_parts:
+        if force:
+            kept = store.clear()
+        elif not repair:
+            raise SweepError(
+                f"{store.root} holds sweep results without a manifest.json; --repair keeps the "
+                "parts that belong to this sweep (each run's id is checked) and runs the rest, "
+                "--force replaces them",
+                code=2,
+            )
+    elif force:
+        kept = found.kept()
+    if old is not None:
+        try:
+            checked_manifest(store.root)
+        except InputError as exc:
+            if not repair:
+                raise SweepError(
+                    f"{exc}; run the sweep command again with --repair to rewrite it from the "
+                    "sweep file",
+                    code=2,
+                ) from None
+            notes.append(f"{store.manifest_path}: rewritten from the sweep file ({exc})")
+        if old.get("format", "parquet") != manifest["format"]:
+            raise SweepError(
+                f"{store.root} was written as {old.get('format')}; re-run with "
+                f"--format {old.get('format')} to resume it (or --force to start over)",
+                code=2,
+            )
+    files = (old or {}).get("files")
+    if not (isinstance(files, list) and all(isinstance(f, str) for f in files)):
+        files = sorted(found.owned) if old is not None else []
+    manifest["files"] = sorted(set(files) | {MANIFEST})
+    chk = check_sweep(store.root, manifest, columns=[], steps_mode="verify")
+    if chk.damaged and not repair:
+        try:
+            chk.raise_damaged(REPAIR_HINT)
+        except InputError as exc:
+            raise SweepError(str(exc), code=2) from None
+    for first, why in chk.damaged.items():
+        store.drop(first)
+        path, _, reason = why.partition(": ")
+        notes.append(f"dropped {path} ({reason}); its runs run again")
+    for p in [*chk.orphans, *chk.debris]:  # a killed sweep's unfinished chunks
+        p.unlink(missing_ok=True)
+    notes += [w for w in chk.warnings if "never committed" not in w]
+    assert chk.done is not None
+    return old, kept, notes, chk.done
+
+
 def run_sweep(
     spec_path: str | Path,
     out: str | Path,
@@ -817,12 +878,14 @@ def execute(
     progress: bool = True,
     command: Sequence[str] | None = None,
     window: int | None = None,
+    repair: bool = False,
 ) -> SweepReport:
     """Run every run of ``design`` not yet in ``out``.
 
     ``executor`` (any ``concurrent.futures.Executor``) overrides ``backend``; ``workers=1`` with
     the local backend runs in this process. Raises SweepError if ``out`` holds another sweep
-    (unless ``force``), if a run fails (finished chunks stay on disk: fix and re-run to resume).
+    (unless ``force``), if a run fails (finished chunks stay on disk: fix and re-run to resume),
+    or if a part on disk is damaged (unless ``repair``: then its runs are run again).
     """
     if fmt not in FORMATS:
         raise SweepError(f"unknown format {fmt!r} (expected {' or '.join(FORMATS)})", code=2)
@@ -849,44 +912,18 @@ def execute(
             )
         if MANIFEST in found.foreign:
             raise SweepError(
-                f"{store.manifest_path}: not a hedgesim sweep manifest; hedgesim will not "
-                "replace it: move it or choose another --out",
+                f"{store.manifest_path}: not a hedgesim sweep manifest ({found.why[MANIFEST]}); "
+                "hedgesim will not replace it: move it or choose another --out (if it is this "
+                "sweep's damaged manifest, delete it and resume with --repair)",
                 code=2,
             )
         manifest = _manifest(design, fmt)
-        old = store.read_manifest()
-        if old is not None and old.get("fingerprint") != manifest["fingerprint"]:
-            if not force:
-                raise SweepError(
-                    f"{store.root} holds a different sweep ({_conflict(old, manifest)}); "
-                    "use --force to replace what hedgesim wrote there (files it did not write "
-                    "are kept), or choose another --out",
-                    code=2,
-                )
-            kept = store.clear()
-            old = None
-        elif old is None and (store.run_parts() or store.step_parts()):
-            if not force:
-                raise SweepError(
-                    f"{store.root} holds sweep results without a manifest.json; "
-                    "use --force to replace them, or choose another --out",
-                    code=2,
-                )
-            kept = store.clear()
-        elif force:
-            kept = found.kept()
-        owned = found.owned if old is not None else set()
-        manifest["files"] = sorted(set((old or {}).get("files") or owned) | {MANIFEST})
-        if old is not None and old.get("format", "parquet") != fmt:
-            raise SweepError(
-                f"{store.root} was written as {old.get('format')}; re-run with "
-                f"--format {old.get('format')} to resume it (or --force to start over)",
-                code=2,
-            )
+        old, kept, notes, done = _resume_state(store, found, manifest, force, repair)
         if old is not None:
             manifest["created"] = old.get("created", manifest["created"])
             manifest["command"] = old.get("command")
-            manifest["invocations"] = old.get("invocations", [])
+            history = old.get("invocations")
+            manifest["invocations"] = list(history) if isinstance(history, list) else []
         if manifest["command"] is None:
             manifest["command"] = list(command) if command is not None else sys.argv
         invocation: dict[str, Any] = {
@@ -911,12 +948,7 @@ def execute(
             own = executor = _local_executor(slots)
             closers.append(lambda: own.shutdown(wait=False, cancel_futures=True))
 
-        store.clean()
-        hashes, reps, root = design.cell_hashes, design.spec.replications, design.root_seed
-        done = store.done(
-            design.n_runs,
-            lambda i: run_id(hashes[i // reps], seed_value(seed_for(root, i))),
-        )
+        reps = design.spec.replications
         already = int(done.sum())
         invocation["runs_before"] = already
         write_json(store.manifest_path, sealed(manifest))
@@ -971,7 +1003,14 @@ def execute(
         manifest["complete"] = True
         write_json(store.manifest_path, sealed(manifest))
         return SweepReport(
-            store.root, design.n_runs, already, ran, time.perf_counter() - t0, parts, kept=kept
+            store.root,
+            design.n_runs,
+            already,
+            ran,
+            time.perf_counter() - t0,
+            parts,
+            kept=kept,
+            notes=notes,
         )
     finally:
         for fn in reversed(closers):
@@ -1008,50 +1047,27 @@ def _progress(total: int, initial: int, enabled: bool) -> Any:
 
 
 class SweepData(NamedTuple):
-    """A sweep on disk: ``runs`` (one row per run), ``steps`` (or None), ``manifest``."""
+    """A sweep on disk: ``runs`` (one row per run), ``steps`` (or None), ``manifest``, and
+    ``warnings`` about what the loader found and ignored (files of unexpected names, steps parts
+    of chunks that never committed, cells that resolve to the same scenario)."""
 
     runs: Any  # pandas.DataFrame
     steps: Any  # pandas.DataFrame | None
     manifest: dict[str, Any]
+    warnings: list[str] = []  # noqa: RUF012 - a NamedTuple default, never mutated
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:
-    m = Store(directory).read_manifest()
-    if m is None:
-        raise SweepError(f"{directory}: not a sweep directory (no {MANIFEST})", code=2)
-    if m.get("kind") != MANIFEST_KIND:
-        raise SweepError(f"{directory}/{MANIFEST}: not a hedgesim sweep manifest", code=2)
-    return m
+    """The sweep's manifest, checked (``sim.loader.read_manifest``)."""
+    from sim.loader import read_manifest as _read
+
+    return _read(directory)
 
 
 def runs_table(directory: str | Path, columns: Sequence[str] | None = None) -> pa.Table:
-    """All committed runs as one Arrow table, sorted by run index, duplicates dropped."""
-    store = Store(directory)
-    manifest = read_manifest(directory)
-    schema = Layout.from_manifest(manifest).runs_schema()
-    if columns is not None:
-        columns = list(dict.fromkeys(["run_id", "run_index", *columns]))
-        unknown = [c for c in columns if c not in schema.names]
-        if unknown:
-            raise SweepError(f"unknown column(s): {', '.join(unknown)}", code=2)
-    parts = [_read_part(p, schema, columns) for _, p in sorted(store.run_parts().items())]
-    want = pa.schema([schema.field(c) for c in columns]) if columns else schema
-    table = pa.concat_tables(parts) if parts else want.empty_table()
-    return _dedupe(table.sort_by("run_index"), "run_index")
-
-
-def _dedupe(table: pa.Table, key: str, second: str | None = None) -> pa.Table:
-    """Drop repeated rows of the same run (possible only after manual copying of parts)."""
-    if table.num_rows < 2:
-        return table
-    k = table.column(key).to_numpy()
-    keep = np.ones(len(k), dtype=bool)
-    same = k[1:] == k[:-1]
-    if second is not None:
-        s = table.column(second).to_numpy()
-        same &= s[1:] == s[:-1]
-    keep[1:] = ~same
-    return table if keep.all() else table.filter(pa.array(keep))
+    """All committed runs as one Arrow table, sorted by run index (each run once, checked)."""
+    df = load_sweep(directory, columns).runs
+    return pa.Table.from_pandas(df, preserve_index=False)
 
 
 def load_sweep(directory: str | Path, columns: Sequence[str] | None = None) -> SweepData:
@@ -1059,29 +1075,18 @@ def load_sweep(directory: str | Path, columns: Sequence[str] | None = None) -> S
 
     ``columns`` restricts the runs table (``run_id`` and ``run_index`` are always kept). Steps are
     read only for runs whose runs part is committed, so a killed sweep never shows half a chunk.
+    Every part is checked (``sim.loader``): a damaged one is an InputError naming it.
     """
-    store = Store(directory)
-    manifest = read_manifest(directory)
-    runs = runs_table(directory, columns).to_pandas()
-    steps = None
-    if manifest.get("record_every") is not None:
-        schema = Layout.from_manifest(manifest).steps_schema()
-        committed = store.run_parts()
-        parts = [
-            _read_part(p, schema)
-            for first, p in sorted(store.step_parts().items())
-            if first in committed
-        ]
-        t = pa.concat_tables(parts) if parts else schema.empty_table()
-        t = _dedupe(
-            t.sort_by([("run_index", "ascending"), ("step", "ascending")]), "run_index", "step"
-        )
-        steps = t.to_pandas()
-    return SweepData(runs, steps, manifest)
+    from sim.loader import load_sweep as _load
+
+    return _load(directory, columns)
 
 
 def export_sweep(
-    directory: str | Path, fmt: str = "csv", out: str | Path | None = None
+    directory: str | Path,
+    fmt: str = "csv",
+    out: str | Path | None = None,
+    warn: Callable[[str], None] = lambda w: None,
 ) -> list[Path]:
     """Write the runs (and steps) tables as single files ``runs.<fmt>`` / ``steps.<fmt>``.
 
@@ -1093,6 +1098,8 @@ def export_sweep(
     if fmt not in FORMATS:
         raise SweepError(f"unknown format {fmt!r}", code=2)
     data = load_sweep(directory)
+    for w in data.warnings:
+        warn(w)
     dest = Path(out) if out is not None else Path(directory)
     frames = [(n, df) for n, df in (("runs", data.runs), ("steps", data.steps)) if df is not None]
     written = []

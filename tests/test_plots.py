@@ -621,11 +621,14 @@ def test_cli_sweep_dir(tmp_path: Path, fake_loaders: None) -> None:
 
 
 def test_cli_run_dir_through_sim_results(tmp_path: Path) -> None:
-    """sim.results.load_run (categorical columns) feeds the same figures."""
-    results = pytest.importorskip("sim.results")
-    if not hasattr(results, "load_run"):
-        pytest.skip("sim.results.load_run not written yet")
-    run = write_run_dir(tmp_path / "run")
+    """sim.results.load_run (categorical columns, checked by sim.loader) feeds the figures of a
+    real run."""
+    from sim.cli import main
+
+    (tmp_path / "tiny.yaml").write_text(TINY_SCENARIO)
+    run = tmp_path / "run"
+    argv = ["run", str(tmp_path / "tiny.yaml"), "-r", "3", "-q", "-j", "1", "--no-figures"]
+    assert main([*argv, "--out", str(run)]) == 0
     paths = cli_plot.draw(run, cli_plot.Options(kind="partners"))
     assert [p.name for p in paths] == ["partners.png"]
     assert paths[0].read_bytes().startswith(b"\x89PNG")
