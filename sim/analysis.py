@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +221,7 @@ class Analysis:
     shares: pd.DataFrame
     sensitivity: pd.DataFrame | None
     n_runs_on_disk: int
+    warnings: list[str] = field(default_factory=list)  # what the loader found and ignored
 
 
 def analyze(
@@ -238,12 +239,13 @@ def analyze(
     from sim.sweep import read_manifest
 
     manifest = read_manifest(directory)
-    runs = load_sweep(directory, columns=outcome_columns(manifest, states)).runs
+    data = load_sweep(directory, columns=outcome_columns(manifest, states))
+    runs = data.runs
     shares = cell_shares(runs, manifest, status, states, confidence)
     sens = None
     if manifest["design"]["sampler"] in SENSITIVITY_SAMPLERS:
         sens = sensitivity(shares, manifest, confidence, resamples)
-    return Analysis(manifest, shares, sens, len(runs))
+    return Analysis(manifest, shares, sens, len(runs), list(data.warnings))
 
 
 def _fmt_share(share: float, lo: float, hi: float) -> str:

@@ -12,7 +12,9 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sim import __version__
 from sim.errors import InputError
@@ -52,13 +54,10 @@ def seed_int(text: str) -> int:
 # -- run ------------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario's replications (and counterfactuals), write tables, figures and a summary."""
-    from tqdm import tqdm
-
-    from sim.cli_data import run_fit_section, targets_path
-    from sim.output import prepare_out_dir, write_run
-    from sim.runner import Condition, default_workers, run_conditions, seed_for, seed_value
+    from sim.cli_data import targets_path
+    from sim.output import prepare_out_dir
+    from sim.runner import Condition
     from sim.scenario import load_scenario, resolve_ablation, scenario_hash
-    from sim.summary import focal_outcomes, format_summary
     from sim.world import compile_world
 
     overrides = list(args.set or [])
@@ -76,80 +75,136 @@ def cmd_run(args: argparse.Namespace) -> int:
     seen: set[str] = set()
     conditions = [c for c in conditions if not (c.label in seen or seen.add(c.label))]
     world = compile_world(sc)
-    focal = world.focal or list(range(world.n))
     record_every = args.record_every or sc.params.record_every
     digest = scenario_hash(sc)
     identity = hashlib.sha256(
         json.dumps([digest, [(c.label, c.factors) for c in conditions], record_every]).encode()
     ).hexdigest()[:16]
-    out = Path(args.out) if args.out else Path("results") / sc.name
-    prepare_out_dir(out, identity, args.force)
-    workers = args.workers or default_workers()
-    total = sc.replications * len(conditions)
-    quiet = args.quiet or not sys.stderr.isatty()
-    t0 = time.perf_counter()
-    with tqdm(total=total, disable=quiet, unit="run", desc=sc.name) as bar:
-        results = run_conditions(
-            sc,
-            conditions,
-            replications=sc.replications,
-            steps=sc.params.steps,
-            record_every=record_every,
-            workers=workers,
-            progress=bar.update,
-        )
-    elapsed = time.perf_counter() - t0
-    outcomes = {
-        c.label: focal_outcomes(world, c.label, results[c.label], focal) for c in conditions
-    }
-    rows = [o.row() for outs in outcomes.values() for o in outs]
-    meta = {
-        "identity": identity,
-        "scenario": sc.name,
-        "scenario_file": str(args.scenario),
-        "scenario_hash": digest,
-        "scenario_resolved": sc.model_dump(mode="json"),
-        "overrides": overrides,
-        "seed": sc.seed,
-        "replications": sc.replications,
-        "steps": sc.params.steps,
-        "record_every": record_every,
-        "seeding": "replication r uses numpy SeedSequence(seed, spawn_key=(r,))",
-        "replication_seeds": [seed_value(seed_for(sc.seed, r)) for r in range(sc.replications)],
-        "conditions": [{"label": c.label, "switched_off": list(c.factors)} for c in conditions],
-        "workers": workers,
-        "elapsed_seconds": round(elapsed, 3),
-    }
-    header = (
-        f"Scenario {sc.name} ({digest}): {sc.replications} replications x {sc.params.steps} "
-        f"steps, seed {sc.seed}, {len(conditions)} condition(s), {workers} worker(s), "
-        f"{elapsed:.1f} s"
-    )
-    text = format_summary(
-        world, results, outcomes, {c.label: c.factors for c in conditions}, header
-    )
-    write_run(out, world, results, rows, meta, args.format)
-    from sim.atomic import write_text
+    out = Path(args.out) if args.out else _default_out(sc.name, args.scenario, overrides)
+    rd = prepare_out_dir(out, identity, args.force, fmt=args.format, figures=not args.no_figures)
+    try:
+        if args.force and rd.kept:
+            from sim.outdir import describe_kept
 
-    write_text(out / "summary.txt", text + "\n")
-    figures = []
-    if not args.no_figures:
-        figures = _run_figures(out)
-    print(text)
-    print(
-        f"\nWrote {out}/ (tables: system, states, ties as {args.format}; summary.csv; run.json"
-        + (f"; figures: {', '.join(figures)}" if figures else "")
-        + ")"
-    )
-    run_fit_section(sc, args.scenario, out)  # the scenario's `targets:`, if it names any
-    return 0
+            print(f"note: {out}: {describe_kept(rd.kept)}", file=sys.stderr)
+        job = _RunJob(args, sc, conditions, world, record_every, digest, identity, overrides)
+        return job.run(rd)
+    finally:
+        rd.lock.release()
+
+
+def _default_out(name: str, scenario: str, overrides: list[str], suffix: str = "") -> Path:
+    """``results/<name><suffix>``; a name that would leave results/ is an error at the name's
+    line (or on ``--set`` when an override gave it)."""
+    from sim.errors import Problem
+    from sim.outdir import default_out
+
+    try:
+        return default_out(name, scenario, suffix)
+    except InputError as exc:
+        msg = exc.problems[0].message
+        if any(o.split("=", 1)[0].strip() == "name" for o in overrides):
+            raise InputError([Problem("--set", ("name",), msg)]) from None
+        from sim.yamlsafe import locate, read_yaml
+
+        try:
+            _, node, _ = read_yaml(scenario)
+            pos = locate(node, ("name",))
+        except InputError:
+            pos = None
+        raise InputError([Problem(scenario, ("name",), msg, *(pos or (None, None)))]) from None
+
+
+@dataclass
+class _RunJob:
+    """A validated ``hedgesim run``: what to run, ready to write into a prepared directory."""
+
+    args: argparse.Namespace
+    sc: Any
+    conditions: list[Any]
+    world: Any
+    record_every: int
+    digest: str
+    identity: str
+    overrides: list[str]
+
+    def run(self, rd: Any) -> int:
+        from tqdm import tqdm
+
+        from sim.atomic import write_text
+        from sim.cli_data import run_fit_section
+        from sim.output import write_run
+        from sim.runner import default_workers, run_conditions, seed_for, seed_value
+        from sim.summary import focal_outcomes, format_summary
+
+        args, sc, conditions, world = self.args, self.sc, self.conditions, self.world
+        out = rd.out
+        focal = world.focal or list(range(world.n))
+        workers = args.workers or default_workers()
+        total = sc.replications * len(conditions)
+        quiet = args.quiet or not sys.stderr.isatty()
+        tqdm.monitor_interval = 0  # no monitor thread: the worker pool can then fork (faster)
+        t0 = time.perf_counter()
+        with tqdm(total=total, disable=quiet, unit="run", desc=sc.name) as bar:
+            results = run_conditions(
+                sc,
+                conditions,
+                replications=sc.replications,
+                steps=sc.params.steps,
+                record_every=self.record_every,
+                workers=workers,
+                progress=bar.update,
+            )
+        elapsed = time.perf_counter() - t0
+        outcomes = {
+            c.label: focal_outcomes(world, c.label, results[c.label], focal) for c in conditions
+        }
+        rows = [o.row() for outs in outcomes.values() for o in outs]
+        meta = {
+            "identity": self.identity,
+            "scenario": sc.name,
+            "scenario_file": str(args.scenario),
+            "scenario_hash": self.digest,
+            "scenario_resolved": sc.model_dump(mode="json"),
+            "overrides": self.overrides,
+            "seed": sc.seed,
+            "replications": sc.replications,
+            "steps": sc.params.steps,
+            "record_every": self.record_every,
+            "seeding": "replication r uses numpy SeedSequence(seed, spawn_key=(r,))",
+            "replication_seeds": [seed_value(seed_for(sc.seed, r)) for r in range(sc.replications)],
+            "conditions": [{"label": c.label, "switched_off": list(c.factors)} for c in conditions],
+            "workers": workers,
+            "elapsed_seconds": round(elapsed, 3),
+        }
+        header = (
+            f"Scenario {sc.name} ({self.digest}): {sc.replications} replications x "
+            f"{sc.params.steps} steps, seed {sc.seed}, {len(conditions)} condition(s), "
+            f"{workers} worker(s), {elapsed:.1f} s"
+        )
+        text = format_summary(
+            world, results, outcomes, {c.label: c.factors for c in conditions}, header
+        )
+        write_run(out, world, results, rows, meta, args.format, files=rd.planned)
+        write_text(out / "summary.txt", text + "\n")
+        figures = []
+        if not args.no_figures:
+            figures = _run_figures(out)
+        print(text)
+        print(
+            f"\nWrote {out}/ (tables: system, states, ties as {args.format}; summary.csv; run.json"
+            + (f"; figures: {', '.join(figures)}" if figures else "")
+            + ")"
+        )
+        run_fit_section(sc, args.scenario, out)  # the scenario's `targets:`, if it names any
+        return 0
 
 
 def _run_figures(out: Path) -> list[str]:
     """Every figure the run supports (the same as ``hedgesim plot DIR``), as PNG."""
     from sim.cli_plot import draw
 
-    return [str(Path(p).relative_to(out)) for p in draw(out)]
+    return [str(Path(p).relative_to(out)) for p in draw(out, locked=True)]
 
 
 # -- schema ---------------------------------------------------------------------------------------

@@ -18,12 +18,19 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     import pyarrow as pa
 
     from sim import landscape as ls
-    from sim.atomic import write_table
+    from sim.atomic import writable_target, write_table
     from sim.bloc import BlocModel, propensity_matrix, reach_probabilities
     from sim.runner import seed_for
     from sim.scenario import load_scenario
 
     sc = load_scenario(args.scenario, args.set or [])
+    if args.csv:  # checked before the work, written after it
+        out = Path(args.csv)
+    else:
+        from sim.cli import _default_out
+
+        out = _default_out(sc.name, args.scenario, args.set or [], "_landscape.csv")
+    writable_target(out)
     sizes = np.array([s.power for s in sc.states.values()])
     names = [s.name for s in sc.states.values()]
     p = propensity_matrix(sc, Path(args.scenario).resolve().parent)
@@ -75,7 +82,6 @@ def cmd_landscape(args: argparse.Namespace) -> int:
         )
     if args.runs and runs.get(-1):
         print(f"\n{runs[-1]} bloc-mode runs ended outside the enumerated minima")
-    out = Path(args.csv) if args.csv else Path("results") / f"{sc.name}_landscape.csv"
     write_table(out, pa.Table.from_pylist(rows), "csv")
     print(f"\nWrote {out}")
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -113,6 +114,12 @@ def add_commands(subparsers: Any) -> argparse.ArgumentParser:
         metavar="FILE",
         help="sensitivity: CSV/Parquet of indices instead of computing them from the sweep",
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="also remove figures hedgesim drew in that folder before and does not redraw now "
+        "(files hedgesim did not write are never touched)",
+    )
     p.set_defaults(func=cmd_plot)
     return p
 
@@ -133,7 +140,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         facet=args.facet,
         indices=args.indices,
     )
-    for path in draw(args.dir, opts, out=args.out, fmt=args.fmt):
+    for path in draw(args.dir, opts, out=args.out, fmt=args.fmt, force=args.force):
         print(path)
     return 0
 
@@ -144,11 +151,14 @@ def draw(
     *,
     out: str | Path | None = None,
     fmt: str = "png",
+    force: bool = False,
+    locked: bool = False,
 ) -> list[Path]:
     """Draw the figures ``opts`` asks for (all the data supports by default); return the paths.
 
-    ``out`` is one file (its extension gives the format; exactly one figure must be drawn) or a
-    directory (default ``DIR/figures``) where figures are written as ``<stem>.<fmt>``.
+    ``out`` is one file (its extension .png/.svg/.pdf gives the format; exactly one figure must be
+    drawn) or a directory (default ``DIR/figures``) where figures are written as
+    ``<stem>.<fmt>``. ``locked``: the caller (``hedgesim run``) holds the directory's lock.
     """
     from sim import plots  # deferred: matplotlib is only needed here
 
@@ -177,22 +187,94 @@ def draw(
                 f"{out_path} names one file but {len(jobs)} figures would be drawn ({stems}); "
                 "choose one with --kind/--state or give a directory",
             )
-        targets = [out_path]
-    elif out_path is not None and out_path.suffix and not out_path.is_dir():
-        raise InputError.single(
-            "--out",
-            f"unsupported figure format {out_path.suffix!r}: use "
-            + ", ".join(f".{f}" for f in FORMATS),
-        )
-    else:
+        folder, targets = out_path.parent, [out_path]
+    else:  # a folder: any name without a figure extension (figs.v2 included)
         folder = out_path if out_path is not None else directory / "figures"
         targets = [folder / f"{j.stem}.{fmt}" for j in jobs]
-    written = []
-    for job, target in zip(jobs, targets, strict=True):
-        with _as_input_error(job.stem):
-            fig = job.build()
-        written.append(plots.save(fig, target))
+    with _claim(folder, targets, force=force, locked=locked, explicit=out_path == targets[0]):
+        written = []
+        for job, target in zip(jobs, targets, strict=True):
+            with _as_input_error(job.stem):
+                fig = job.build()
+            written.append(plots.save(fig, target))
     return written
+
+
+@contextlib.contextmanager
+def _claim(
+    folder: Path, targets: list[Path], *, force: bool, locked: bool, explicit: bool
+) -> Iterator[None]:
+    """Check and record the figures about to be written into ``folder``.
+
+    The record is the run's or sweep's (``DIR/figures``), or the folder's own ledger: figures
+    hedgesim drew before may be redrawn, a file of the same name that hedgesim did not write is
+    never replaced, and ``--force`` also removes figures hedgesim drew there earlier that this
+    command does not redraw. A single file named by ``--out FILE`` is written as asked (when it is
+    a regular file or a new path), and recorded only where a record exists.
+    """
+    from sim.atomic import writable_target
+    from sim.outdir import (
+        FIGURE_RE,
+        TEMP_RE,
+        Busy,
+        DirLock,
+        conflicts,
+        refuse_conflicts,
+        register,
+        survey,
+    )
+
+    if os.path.lexists(folder) and folder.is_symlink() and not folder.exists():
+        raise InputError.plain(str(folder), f"is a broken symbolic link (to {os.readlink(folder)})")
+    if folder.exists() and not folder.is_dir():
+        raise InputError.plain(str(folder), "exists and is not a directory")
+    parent = survey(folder.parent) if folder.name == "figures" else None
+    if parent is not None and parent.kind in ("run", "sweep"):
+        root, prefix = folder.parent, "figures/"
+    else:
+        root, prefix = folder, ""
+    for t in targets:
+        writable_target(t)
+    lock = None
+    if not locked and ((root / "run.json").exists() or (root / "manifest.json").exists()):
+        try:
+            lock = DirLock(root, "plot").acquire()
+        except Busy as exc:
+            raise InputError.plain(
+                str(root),
+                f"another hedgesim process ({exc.holder}) is writing here; draw into another "
+                "folder with --out, or wait for it to finish",
+            ) from None
+    try:
+        c = survey(root)
+        rels = [prefix + t.name for t in targets]
+        if not explicit:
+            refuse_conflicts(root, conflicts(c, rels), "figures")
+        if explicit and c.kind is None:
+            yield  # a file the user named, in a folder hedgesim keeps no record of
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            why = exc.strerror or exc
+            raise InputError.plain(str(folder), f"cannot write here: {why}") from None
+        stale = [
+            r
+            for r in c.present_owned()
+            if r.startswith(prefix)
+            and "/" not in r[len(prefix) :]
+            and (
+                TEMP_RE.match(Path(r).name)
+                or (force and FIGURE_RE.match(Path(r).name) and r not in rels)
+            )
+        ]
+        for r in stale:
+            (root / r).unlink(missing_ok=True)
+        register(root, rels, drop=stale)
+        yield
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -436,6 +518,8 @@ def sweep_jobs(directory: Path, opts: Options) -> list[FigureJob]:
     need = _Need(directory, kind)
     with _as_input_error(str(directory)):
         data = _load_sweep(directory)
+    for w in _get(data, "warnings") or []:
+        print(f"warning: {w}", file=sys.stderr)
     runs: pd.DataFrame | None = _get(data, "runs")
     manifest: dict[str, Any] = _get(data, "manifest") or {}
     scenario = manifest.get("scenario") or {}

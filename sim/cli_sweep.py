@@ -71,7 +71,16 @@ def add_commands(sub: Any) -> None:
         help="part file format (default parquet)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
-    p.add_argument("--force", action="store_true", help="replace a different sweep already in DIR")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace what hedgesim wrote in DIR for a different sweep (other files are kept)",
+    )
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="resume past damaged part files: drop them and run their runs again",
+    )
     p.add_argument(
         "--dry-run",
         action="store_true",
@@ -190,9 +199,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         chunk=args.chunk,
         fmt=args.format,
         force=args.force,
+        repair=args.repair,
         progress=not args.quiet,
         command=getattr(args, "argv", None) or sys.argv,
     )
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.force and report.kept:
+        from sim.outdir import describe_kept
+
+        print(f"note: {report.out}: {describe_kept(report.kept)}", file=sys.stderr)
     if not args.quiet:
         if report.ran == 0:
             print(f"nothing to do: all {report.n_runs:,} runs already in {report.out}")
@@ -237,6 +253,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         confidence=args.confidence,
         resamples=args.resamples,
     )
+    for w in a.warnings:
+        _warn(w)
     print(format_report(a, max_rows=args.max_rows))
     if args.csv:
         write_text(args.csv, a.shares.to_csv(index=False))
@@ -248,12 +266,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 @_report_errors
 def cmd_export(args: argparse.Namespace) -> int:
     """``hedgesim export DIR --csv``"""
     from sim.sweep import export_sweep
 
-    for path in export_sweep(args.dir, args.fmt, args.out):
+    for path in export_sweep(args.dir, args.fmt, args.out, warn=_warn):
         print(path)
     return 0
 

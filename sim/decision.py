@@ -49,6 +49,9 @@ from sim.schema import MECHANISMS, Mechanisms, Params
 from sim.world import Regime, World
 
 TAU = np.array([0.0, 0.5, 1.0])  # weight of none / friendship / alliance
+MAX_THREATS = 8
+"""Rivals each state weighs in its security: its most threatening ones (Walt: states balance
+against the greatest threat; a state in the data has at most 5 strategic rivals at once)."""
 
 Pair = np.ndarray
 """A (2, ..., N, N) array: ``[0]`` is added to the utility of friendship, ``[1]`` to that of
@@ -103,20 +106,25 @@ def sanction_bite(elapsed_years: np.ndarray, buildup: float, half_life: float | 
     return grow * fade
 
 
-def entrapment(R: np.ndarray, s: np.ndarray, block: int = 32) -> np.ndarray:
-    """``E[i, j] = sum_{k != i, j} max(0, R[j, k] - R[i, k]) s_k / (s_i + s_k)``: the part of j's
-    quarrels that i does not share, each weighted by the opponent's power against i's."""
+def entrapment(R: np.ndarray, s: np.ndarray, honoured: float, block: int = 32) -> np.ndarray:
+    """Expected cost to i of j's quarrels that i does not share (Snyder 1984).
+
+    ``E[i, j] = honoured * sum_k (R[j, k] - R[i, k])+ * s_k / (s_j + s_k) * s_k / (s_i + s_k)``:
+    for each of j's rivals k, the part of the quarrel that is j's alone, times how much j needs
+    help against k (a partner able to face k alone rarely calls on its allies), times what
+    fighting k costs i (k's power against i's), times the share of commitments honoured.
+    """
     n = len(s)
-    q = s[None, :] / (s[:, None] + s[None, :])
+    q = s[None, :] / (s[:, None] + s[None, :])  # q[i, k]: k's power against i's
     np.fill_diagonal(q, 0.0)
     out = np.empty((n, n))
     for a in range(0, n, block):
         rows = slice(a, min(n, a + block))
         excess = np.maximum(R[None, :, :] - R[rows, None, :], 0.0)  # [i, j, k]
-        out[rows] = np.einsum("ijk,ik->ij", excess, q[rows])
+        out[rows] = np.einsum("ijk,jk,ik->ij", excess, q, q[rows])
     np.fill_diagonal(out, 0.0)
     # k = j contributes R[j, j] = 0; k = i is removed by q[i, i] = 0
-    return out
+    return honoured * out
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,7 @@ class _Regimes:
     level: np.ndarray  # (R,)
     secondary: np.ndarray  # (R,)
     start: np.ndarray  # (R,) first step in force
+    before: np.ndarray  # (R,) years in force before the start
     support_share: np.ndarray  # (N, N) s_j / (s_j + senders' power against i), 0 for senders
     exposure: np.ndarray  # (N, R) third party j's exposure to regime r's senders, 0 otherwise
     sender_cost: np.ndarray  # (N, N) cost to j of a tie with i because j sanctions i
@@ -159,6 +168,7 @@ class _Regimes:
             level=np.array([r.level for r in active]),
             secondary=np.array([r.secondary for r in active]),
             start=np.array([r.start for r in active]),
+            before=np.array([r.in_force_years for r in active]),
             support_share=support_share,
             exposure=exposure,
             sender_cost=1.0 - keep,
@@ -189,17 +199,8 @@ class DecisionRule:
         self.review = min(1.0, world.step_years / params.review_years)
         self._upper = np.triu(np.ones((self.n, self.n), dtype=bool), 1)
         inst = mechanisms.institutions
-        if inst.enabled:
-            self.exit = exit_cost(
-                params.temperature, inst.break_hazard, world.step_years, self.review
-            )
-            # a treaty dyad ends when either member leaves: a member leaves at about half
-            member = 1.0 - math.sqrt(1.0 - inst.treaty_break_hazard)
-            self.treaty_exit = exit_cost(
-                params.temperature, member, world.step_years, self.review, sides=1
-            )
-        else:
-            self.exit = self.treaty_exit = k
+        self.exit = inst.weight * inst.exit_cost if inst.enabled else k
+        self.treaty_exit = inst.weight * inst.treaty_exit_cost if inst.enabled else k
         # inertia relative to no tie, indexed [friendship/alliance, current level]
         self._inertia = np.array([[-k, k, 0.0], [-k, 0.0, self.exit]])
 
@@ -220,30 +221,39 @@ class DecisionRule:
         R = dy.rivalry
         self.s = s
         self.rel = s[None, :] / (s[:, None] + s[None, :])  # b[i, j]
-        # -- threats: one edge per (state, rival) with positive rivalry
-        off = R * (1.0 - np.eye(self.n))
-        ei, ek = np.nonzero(off > 0)
+        # -- threats: one edge per (state, rival), the MAX_THREATS most threatening rivals each
+        theta = R * (s[None, :] / (s[:, None] + s[None, :]))
+        np.fill_diagonal(theta, 0.0)
+        order = np.argsort(-theta, axis=1, kind="stable")[:, :MAX_THREATS]
+        keep = np.take_along_axis(theta, order, axis=1) > 0
+        ei = np.repeat(np.arange(self.n), keep.sum(axis=1))
+        ek = order[keep]
         self.ei, self.ek = ei, ek
-        self.edge_rival_power = s[ek][:, None]  # (E, 1)
-        self.edge_own_power = s[ei]  # (E,)
-        # incidence: sums edge values into their state's row, weighted by rivalry and security
+        self._edges = np.arange(len(ei))
+        # edge arrays are float32: they are (E, N) per step, the hot path of large worlds
+        f32 = np.float32
+        self.edge_rival_power = s[ek][:, None].astype(f32)  # (E, 1)
+        self.edge_own_power = s[ei].astype(f32)  # (E,)
+        # edge weight: rivalry, the state's security weight and the rival's power
         w_sec = m.security.weight * pref["security"]
-        self.incidence = np.zeros((self.n, len(ei)))
-        self.incidence[ei, np.arange(len(ei))] = R[ei, ek] * w_sec[ei]
-        mask = np.ones((len(ei), self.n))
-        mask[np.arange(len(ei)), ek] = 0.0  # a rival does not help against itself
-        mask[np.arange(len(ei)), ei] = 0.0
-        self.edge_mask = mask
+        self.edge_weight = (R[ei, ek] * w_sec[ei] * s[ek])[:, None].astype(f32)
+        self._s32 = s.astype(f32)
+        self._rho32 = self.rho.astype(f32)
+        first = np.flatnonzero(np.r_[True, ei[1:] != ei[:-1]]) if len(ei) else np.zeros(0, int)
+        self._segments, self._threatened = first, ei[first]
         # -- the part of a partner's help that events alone change: rivalry with it, perceived
         # hedging (H0); distrust is learned, so it is applied each step
         hedging_on = self.enabled["partner_hedging"]
         self.w_hedge = (m.partner_hedging.weight * pref["hedging"]) if hedging_on else None
         help_static = 1.0 - R
+        np.fill_diagonal(help_static, 0.0)  # a state is not its own partner
         self.help_raw = help_static.copy()
         if hedging_on:
             help_static = help_static * np.clip(1.0 - self.w_hedge[:, None] * dy.hedging, 0, None)
-            self.edge_w_hedge = self.w_hedge[ei][:, None]  # (E, 1)
-        self.help_static = help_static
+            self.edge_w_hedge = self.w_hedge[ei][:, None].astype(f32)  # (E, 1)
+            self._tau32 = TAU.astype(f32)
+        self.help_static = help_static.astype(f32)
+        self.help_raw = self.help_raw.astype(f32)
         distrust_on = self.enabled["historical_distrust"]
         self.w_distrust = (
             (m.historical_distrust.weight * pref["distrust"])[:, None] if distrust_on else None
@@ -261,7 +271,7 @@ class DecisionRule:
             self._price = a.weight * a.bargain * np.clip(2.0 * rel - 1.0, 0.0, None)
             self._aut = pref["autonomy"]
         if self.enabled["entrapment"]:
-            ent = entrapment(R, s)
+            ent = entrapment(R, s, m.security.alliance_reliability)
             self.static_terms["entrapment"] = np.stack([zero, -m.entrapment.weight * ent])
         if self.enabled["prioritizing_interests"]:
             conflict = np.clip(-dy.interests, 0.0, None)
@@ -302,14 +312,27 @@ class DecisionRule:
         """
         f = self.help_static if hedging else self.help_raw
         if distrust and self.w_distrust is not None:
-            f = f * np.clip(1.0 - self.w_distrust * D, 0.0, None)
-        base = f * self.s[None, :]
-        B = base[..., self.ei, :] * self.edge_mask
+            f = f * np.clip(1.0 - self.w_distrust * D, 0.0, None).astype(np.float32)
+        base = f * self._s32
+        B = base[..., self.ei, :]  # (..., E, N)
+        B[..., self._edges, self.ek] = 0.0  # a rival does not help against itself
         if hedging and self.w_hedge is not None:
             # j's ties with the rival k of each edge, as (..., E, N)
-            tied = TAU.take(L[..., :, self.ek]).swapaxes(-1, -2)
-            B = B * np.clip(1.0 - self.edge_w_hedge * tied, 0.0, None)
-        return B, self.rho.take(L)[..., self.ei, :]
+            tied = self._tau32.take(L)[..., :, self.ek].swapaxes(-1, -2)
+            tied *= self.edge_w_hedge
+            np.subtract(np.float32(1.0), tied, out=tied)
+            np.maximum(tied, np.float32(0.0), out=tied)
+            B = B * tied if B.ndim < tied.ndim else np.multiply(B, tied, out=B)
+        return B, self._rho32.take(L)[..., self.ei, :]
+
+    def _rows(self, edge_values: np.ndarray) -> np.ndarray:
+        """(..., E, M) values per threat edge summed into (..., N, M) per threatened state."""
+        out = np.zeros((*edge_values.shape[:-2], self.n, edge_values.shape[-1]))  # float64
+        if len(self._segments):
+            out[..., self._threatened, :] = np.add.reduceat(
+                edge_values, self._segments, axis=edge_values.ndim - 2
+            )
+        return out
 
     def security(
         self, L: np.ndarray, D: np.ndarray, hedging: bool = True, distrust: bool = True
@@ -320,18 +343,23 @@ class DecisionRule:
         the power i musters against k: its own plus ``rho(L[i, j]) B[e, j]`` from each partner
         (see :meth:`_edge_help`). The value of level ``l`` with j is the insecurity removed by
         raising j's help from nothing to ``rho(l) B[e, j]`` while i's other ties stay as they are
-        (diminishing returns), summed over i's threats and weighted by ``w * security_i``.
+        (diminishing returns), summed over i's threats and weighted by ``w * security_i``. States
+        attend to their ``MAX_THREATS`` most threatening rivals (``R s_k / (s_i + s_k)``).
         """
         B, rho_now = self._edge_help(L, D, hedging, distrust)
         current = rho_now * B
         self._edge_cache = (B, current)
         muster = self.edge_own_power + current.sum(axis=-1)  # (..., E)
-        d0 = muster[..., None] - current + self.edge_rival_power  # without j, plus the rival
-        sk = self.edge_rival_power
+        d0 = muster[..., None] - current  # the power i musters without j
+        d0 += self.edge_rival_power
         out = []
-        for r in self.rho[1:]:
+        for r in self._rho32[1:]:
             x = r * B
-            out.append(np.matmul(self.incidence, sk * x / (d0 * (d0 + x))))
+            v = d0 + x
+            v *= d0
+            np.divide(x, v, out=v)
+            v *= self.edge_weight
+            out.append(self._rows(v))
         return np.stack(out)
 
     def transfer(self, sec: Pair) -> np.ndarray:
@@ -373,7 +401,7 @@ class DecisionRule:
             return self._sanction_pair
         sp = self.m.sanctions_pressure
         g = self._regime_parts(active)
-        elapsed = (t - g.start + 1) * self.world.step_years
+        elapsed = g.before + (t - g.start + 1) * self.world.step_years
         bite = g.level * sanction_bite(elapsed, sp.buildup_years, sp.adaptation_half_life_years)
         bite = np.minimum(bite, 1.0 - 1e-12)
         pressure = 1.0 - np.exp(np.log1p(-bite) @ g.targets)  # (N,)
@@ -512,10 +540,8 @@ class DecisionRule:
             muster = self.edge_own_power + current.sum(axis=-1)  # (..., E)
             base = muster[..., None] - np.matmul(current, m) + self.edge_rival_power  # (..., E, T)
             B_t = np.matmul(B, m)
-            sk = self.edge_rival_power
-            value += np.matmul(
-                self.incidence, sk / (base + rho_out * B_t) - sk / (base + self.rho[2] * B_t)
-            )
+            w = self.edge_weight
+            value += self._rows(w / (base + rho_out * B_t) - w / (base + self.rho[2] * B_t))
         value = value.swapaxes(-1, -2)  # (..., T, N)
         value += self.treaty_exit * members
         return value

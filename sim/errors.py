@@ -40,9 +40,13 @@ class Problem:
     message: str
     line: int | None = None  # 1-based
     column: int | None = None  # 1-based
+    plain: bool = False  # a file or directory as a whole: ``path: message``
 
     def __str__(self) -> str:
-        """``file:line:col: path: message`` on one line (command-line sources have no position)."""
+        """``file:line:col: path: message`` on one line (command-line sources have no position);
+        a problem with a whole file (a damaged table, a directory) is ``path: message``."""
+        if self.plain:
+            return f"{self.source}: {' '.join(self.message.split())}"
         where = self.source
         if not self.source.startswith(("--", "argument ")):
             where += f":{self.line or 1}:{self.column or 1}"
@@ -62,3 +66,8 @@ class InputError(Exception):
         cls, source: str, message: str, path: Sequence[PathPart] = (), line: int | None = None
     ) -> InputError:
         return cls([Problem(source, tuple(path), message, line, 1 if line else None)])
+
+    @classmethod
+    def plain(cls, source: str, message: str) -> InputError:
+        """A problem with a whole file or directory, printed as ``path: message``."""
+        return cls([Problem(source, (), message, plain=True)])

@@ -93,6 +93,7 @@ class AlignmentModel(mesa.Model):
         self.rival = self.dyadic.rivalry >= params.rival_threshold
         # treaty membership: (..., T, N), each replication its own
         self.members = self._own(np.zeros((len(world.treaties), world.n), dtype=bool))
+        self._joinable = np.array([[tr.open] for tr in world.treaties], dtype=bool).reshape(-1, 1)
         self.states: list[State] = self._make_agents()
         self._apply_events(0)
         self.previous = self.ties
@@ -183,18 +184,12 @@ class AlignmentModel(mesa.Model):
         return applied
 
     def _treaty_ties(self, ties: np.ndarray) -> np.ndarray:
-        """``ties`` with every pair of fellow members of a treaty in force allied."""
+        """``ties`` with every pair of fellow members of a treaty allied (treaties not in force
+        have no members)."""
         if not self.world.treaties:
             return ties
-        t = self.steps
-        out = ties
-        for k, tr in enumerate(self.world.treaties):
-            if not tr.in_force(t):
-                continue
-            m = self.members[..., k, :]
-            both = m[..., :, None] & m[..., None, :]
-            if both.any():
-                out = np.where(both, 2, out)
+        m = self.members.astype(np.float32)
+        out = np.where(np.matmul(m.swapaxes(-1, -2), m) > 0, 2, ties)
         out[..., self._diag, self._diag] = 0
         return out
 
@@ -253,22 +248,19 @@ class AlignmentModel(mesa.Model):
     ) -> np.ndarray:
         """Members stay or leave, outsiders join with every member's consent; returns who wants
         each alliance (a member that stayed wants it with its fellow members)."""
-        before = self.members.copy()
+        before = self.members
         inside = self.rule.choose_membership(value, self._treaty_uniforms(), before)
-        ally = desired == 2
-        for k, tr in enumerate(self.world.treaties):
-            if not in_force[k]:
-                continue
-            m = before[..., k, :]
-            # every member must want an alliance with the candidate
-            refused = (m[..., :, None] & ~ally).any(axis=-2)
-            joins = inside[..., k, :] & ~m & ~refused if tr.open else False
-            new = np.where(m, inside[..., k, :], joins)
-            new &= (new.sum(axis=-1) >= 2)[..., None]  # a treaty of one is no treaty
-            self.members[..., k, :] = new
-            fellows = m[..., :, None] & m[..., None, :]
-            wants = np.where(fellows, new[..., :, None], wants)
-        return wants
+        m = before.astype(np.float32)
+        # refused[t, i]: some member j of t does not want an alliance with i
+        refused = np.matmul(m, (desired != 2).astype(np.float32)) > 0
+        can_join = self._joinable & np.array(in_force)[:, None]
+        new = np.where(before, inside, inside & can_join & ~refused)
+        new &= (new.sum(axis=-1) >= 2)[..., None]  # a treaty of one is no treaty
+        self.members = new
+        # pairs of fellow members before the step: each wants the alliance if it stayed
+        shared = np.matmul(m.swapaxes(-1, -2), m) > 0
+        stayed = np.matmul((before & new).astype(np.float32).swapaxes(-1, -2), m) > 0
+        return np.where(shared, stayed, wants)
 
     @property
     def statuses(self) -> np.ndarray:

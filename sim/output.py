@@ -7,12 +7,13 @@ writes the same numbers), anything else needs ``--force``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata as md
-import json
+import os
 import platform
-import shutil
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,10 @@ import numpy as np
 import pyarrow as pa
 
 from sim import __version__
-from sim.atomic import write_json, write_table
+from sim.atomic import file_sha256, sealed, write_json, write_table
 from sim.errors import InputError
 from sim.metrics import STATUSES, SYSTEM_COLUMNS
+from sim.outdir import LOCK_NAME, TEMP_RE, DirLock
 from sim.recording import RunRecord
 from sim.world import LEVELS, World
 
@@ -40,37 +42,123 @@ def versions() -> dict[str, str]:
     return out
 
 
-def prepare_out_dir(out: Path, identity: str, force: bool, kind: str = "run") -> None:
-    """Create ``out`` or check it may be reused; refuse to clobber someone else's results."""
+@dataclass
+class RunDir:
+    """A run's output directory, locked for this run, and what was found there."""
+
+    out: Path
+    lock: DirLock
+    planned: list[str]
+    kept: list[str] = field(default_factory=list)  # entries hedgesim did not write (kept)
+    removed: list[str] = field(default_factory=list)  # a previous run's files (with --force)
+
+
+def run_files(fmt: str) -> list[str]:
+    """The files ``hedgesim run`` writes (figures are added as they are drawn)."""
+    return [
+        MARKER,
+        *(f"{t}.{fmt}" for t in ("system", "states", "ties")),
+        "summary.csv",
+        "summary.txt",
+    ]
+
+
+def prepare_out_dir(
+    out: Path,
+    identity: str,
+    force: bool,
+    kind: str = "run",
+    *,
+    fmt: str = "parquet",
+    figures: bool = True,
+) -> RunDir:
+    """Create or reuse ``out`` for a run and lock it; refuse to touch anyone else's files.
+
+    An identical re-run may overwrite its own outputs (it writes the same numbers). A different
+    run needs ``--force``, which removes only what hedgesim wrote there (run.json's file list) and
+    keeps everything else. A planned output whose name is taken by a file hedgesim did not write,
+    a sweep's directory, or a directory another hedgesim process is writing is always refused.
+    """
+    from sim.atomic import writable_target
+    from sim.outdir import (
+        Busy,
+        DirLock,
+        conflicts,
+        figure_conflicts,
+        refuse_conflicts,
+        remove_owned,
+        survey,
+    )
+
+    if os.path.lexists(out) and out.is_symlink() and not out.exists():
+        raise InputError.plain(str(out), f"is a broken symbolic link (to {os.readlink(out)})")
     if out.exists() and not out.is_dir():
         raise InputError.single(str(out), "exists and is not a directory")
-    if out.exists() and any(out.iterdir()):
-        marker = out / MARKER
-        same = False
-        if marker.is_file():
-            try:
-                same = json.loads(marker.read_text()).get("identity") == identity
-            except (OSError, ValueError):
-                same = False
-        if not same and not force:
-            what = "a different scenario or settings" if marker.exists() else "other files"
-            raise InputError.single(
-                str(out),
-                f"output directory holds {what}; choose another --out or pass --force to "
-                f"replace it",
-            )
-        if force and not same:
-            for child in out.iterdir():
-                if child.is_dir():
-                    shutil.rmtree(child)
-                else:
-                    child.unlink()
+    existed = out.is_dir()
+    lock_existed = existed and os.path.lexists(out / LOCK_NAME)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        # claim the directory before any work: a run killed later leaves a marker that says so
-        write_json(out / MARKER, {"identity": identity, "status": "running", "kind": kind})
+        lock = DirLock(out, kind).acquire()
+    except Busy as exc:
+        raise InputError.plain(
+            str(out),
+            f"another hedgesim process ({exc.holder}) is writing here; --force does not stop a "
+            "running process: wait for it to finish or choose another --out",
+        ) from None
     except OSError as exc:
         raise InputError.single(str(out), f"cannot write here: {exc.strerror or exc}") from None
+    try:
+        c = survey(out)
+        if c.kind in ("sweep", "mixed"):
+            raise InputError.plain(
+                str(out),
+                "holds a hedgesim sweep (manifest.json); hedgesim run never replaces a sweep's "
+                "results: choose another --out",
+            )
+        if c.foreign:
+            raise InputError.plain(
+                str(out / c.foreign[0]),
+                "is not a record hedgesim wrote (not a hedgesim run.json); hedgesim will not "
+                "replace it: move it or choose another --out",
+            )
+        same = c.kind == "run" and (c.meta or {}).get("identity") == identity
+        ours = [f for f in c.present_owned() if f != LOCK_NAME]
+        kept = c.kept()
+        if not same and not force and (ours or kept):
+            what = "a different scenario or settings" if c.kind == "run" else "other files"
+            raise InputError.single(
+                str(out),
+                f"output directory holds {what}; choose another --out, or pass --force to "
+                "replace what hedgesim wrote there (files it did not write are kept)",
+            )
+        planned = run_files(fmt)
+        taken = conflicts(c, planned) + (figure_conflicts(c) if figures else [])
+        refuse_conflicts(out, taken)
+        for rel in planned:
+            writable_target(out / rel)
+        removed: list[str] = []
+        # claim the directory before any work: a run killed later leaves a marker that says so
+        claim = {"identity": identity, "status": "running", "kind": kind}
+        write_json(out / MARKER, {**claim, "files": sorted(set(ours) | set(planned))})
+        if force and not same:
+            removed = remove_owned(c, keep=[MARKER])
+        else:  # debris of a killed run: our temporaries only
+            removed = [r for r in ours if TEMP_RE.match(Path(r).name)]
+            for r in removed:
+                (out / r).unlink(missing_ok=True)
+        left = sorted(set(ours) - set(removed))
+        write_json(out / MARKER, {**claim, "files": sorted(set(left) | set(planned))})
+    except BaseException:
+        lock.release()
+        if not existed:
+            with contextlib.suppress(OSError):
+                (out / LOCK_NAME).unlink()
+                out.rmdir()
+        elif not lock_existed:
+            with contextlib.suppress(OSError):
+                (out / LOCK_NAME).unlink()
+        raise
+    return RunDir(out, lock, planned, kept, removed)
 
 
 def _dict(values: Sequence[str], codes: np.ndarray) -> pa.DictionaryArray:
@@ -205,8 +293,14 @@ def write_run(
     summary_rows: list[dict[str, Any]],
     meta: dict[str, Any],
     fmt: str,
+    files: Sequence[str] = (),
 ) -> dict[str, Path]:
-    """Write every table, the summary and, last, run.json (its presence marks completion)."""
+    """Write every table, the summary and, last, run.json (its presence marks completion).
+
+    run.json lists the files hedgesim wrote (``files``: what ``--force`` may replace), the SHA-256
+    of each table (``checksums``: a loader tells a damaged table from a good one) and is sealed
+    with a checksum of its own content.
+    """
     paths = {}
     for name, table in tables(world, results).items():
         paths[name] = write_table(out / name, table, fmt)
@@ -218,7 +312,9 @@ def write_run(
         "world": world_info(world),
         "format": fmt,
         "argv": sys.argv,
+        "files": sorted(set(files) | {MARKER} | {p.name for p in paths.values()}),
+        "checksums": {p.name: file_sha256(p) for p in paths.values()},
     }
-    write_json(out / MARKER, meta)
+    write_json(out / MARKER, sealed(meta))
     paths["run"] = out / MARKER
     return paths

@@ -8,6 +8,7 @@ numbers), so a counterfactual differs from the baseline by the factor switched o
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import os
 import threading
@@ -18,6 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from sim.lifeline import POOL_PARENT, worker_init
 from sim.lockstep import LockstepModel, batch_size
 from sim.model import AlignmentModel, SimulationError
 from sim.recording import RunRecord
@@ -138,8 +140,11 @@ def process_pool(
     method = "fork" if threading.active_count() == 1 and hasattr(os, "fork") else "forkserver"
     ctx = mp.get_context(method)
     if method == "forkserver":
-        ctx.set_forkserver_preload(["sim.runner"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=initializer)
+        os.environ[POOL_PARENT] = str(os.getpid())  # the server dies with us (sim.lifeline)
+        ctx.set_forkserver_preload(["sim.lifeline", "sim.runner"])
+    # every worker dies with this process and leaves Ctrl-C to it (sim.lifeline)
+    init = functools.partial(worker_init, os.getpid(), method == "fork", True, initializer)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init)
 
 
 def default_workers() -> int:

@@ -125,6 +125,11 @@ class SanctionsRegime(Strict):
     )
     start: Annotated[int, Field(ge=0)] = 0
     end: Annotated[int, Field(ge=1)] | None = Field(None, description="First step without it.")
+    in_force_years: Annotated[float, Field(ge=0.0, le=200.0, allow_inf_nan=False)] = Field(
+        0.0,
+        description="Years the measures had already been in force at `start` (their bite has "
+        "built up and the target has partly adapted).",
+    )
 
 
 class Event(Strict):
@@ -274,18 +279,19 @@ class PrioritizingInterests(Mechanism):
 
 
 class Institutions(Mechanism):
-    """Treaties are sticky (exit and audience costs): leaving an alliance costs an exit cost set so
-    that an alliance whose reasons are exactly balanced ends at the hazard observed in ATOP."""
+    """Treaties are sticky (exit and audience costs): keeping an alliance, or staying in a
+    treaty, is worth an exit cost. Both are estimated so that alliances in a world built from
+    data end at the rates ATOP v5.1 observes (docs/ODD.md §7.11; validation/exit_costs.py)."""
 
-    break_hazard: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)] = Field(
-        0.032,
-        description="Yearly end hazard of a bilateral defence pact (ATOP v5.1 spells 1946-2018: "
-        "33 ends in 1,027 spell-years; validation/alliance_hazard.py).",
+    exit_cost: Weight = Field(
+        0.053,
+        description="Value of keeping a bilateral alliance (estimated against ATOP's 0.032 "
+        "yearly end hazard of bilateral defence pacts).",
     )
-    treaty_break_hazard: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)] = Field(
-        0.004,
-        description="Yearly end hazard of a dyad in a multilateral defence pact (ATOP v5.1: 251 "
-        "ends in 62,152 dyad-years); a member leaves at half of it.",
+    treaty_exit_cost: Weight = Field(
+        0.081,
+        description="Value of staying in a treaty (estimated against ATOP's 0.004 yearly end "
+        "hazard of dyads in multilateral defence pacts).",
     )
 
 

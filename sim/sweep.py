@@ -50,7 +50,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 import sim
-from sim.atomic import encode_table, table_suffix, write_bytes, write_json, write_table
+from sim.atomic import encode_table, sealed, table_suffix, write_bytes, write_json, write_table
+from sim.errors import InputError
 from sim.metrics import ALIGNED, NON_ALIGNED, STATUSES, SYSTEM_COLUMNS
 from sim.runner import default_workers, process_pool, seed_for, seed_value, simulate_many
 from sim.scenario import scenario_hash, split_path, validate_document
@@ -61,7 +62,6 @@ from sim.world import World, compile_world
 MANIFEST = "manifest.json"
 RUNS = "runs"
 STEPS = "steps"
-LOCK = ".lock"
 FORMATS = ("parquet", "csv")
 MANIFEST_KIND = "hedgesim-sweep"
 MANIFEST_VERSION = 1
@@ -368,14 +368,6 @@ def _noop() -> int:
     return os.getpid()
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which stops submitting and exits cleanly (the chunks
-    in flight finish and are discarded; no traceback from every worker)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 # ------------------------------------------------------------------------------------------------
 # The output directory
 # ------------------------------------------------------------------------------------------------
@@ -414,37 +406,36 @@ class Store:
         self.manifest_path = self.root / MANIFEST
         self.runs_dir = self.root / RUNS
         self.steps_dir = self.root / STEPS
-        self._lock_fd: int | None = None
+        self._lock: Any = None
 
-    # -- locking: one writer per directory; kill -9 releases it ---------------------------------
+    # -- locking: one writer per directory; any death of its holder releases it ----------------
     def lock(self) -> None:
+        from sim.outdir import Busy, DirLock
+
+        if os.path.lexists(self.root) and self.root.is_symlink() and not self.root.exists():
+            raise SweepError(
+                f"{self.root}: is a broken symbolic link (to {os.readlink(self.root)})", code=2
+            )
+        if self.root.exists() and not self.root.is_dir():
+            raise SweepError(f"{self.root}: exists and is not a directory", code=2)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+            self._lock = DirLock(self.root, "sweep").acquire()
+        except Busy as exc:
+            raise SweepError(
+                f"{self.root}: another hedgesim process ({exc.holder}) is writing here; "
+                "--force does not stop a running process",
+                code=2,
+            ) from None
         except OSError as exc:
             raise SweepError(
                 f"{self.root}: cannot write here ({exc.strerror or exc})", code=2
             ) from None
-        try:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # not POSIX: no lock, documented
-            pass
-        except OSError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            raise SweepError(
-                f"{self.root}: another hedgesim sweep (pid {holder}) is writing here", code=2
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._lock_fd = fd
 
     def unlock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- contents -------------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any] | None:
@@ -461,62 +452,47 @@ class Store:
     def step_parts(self) -> dict[int, Path]:
         return _parts(self.steps_dir)
 
-    def clear(self) -> None:
-        """Remove a previous sweep's files (only ours: manifest, part files, exports, temps)."""
+    def clear(self) -> list[str]:
+        """Remove a previous sweep's files — only those hedgesim wrote (the manifest's list, part
+        files, their checksums) — and return the entries kept (files hedgesim did not write)."""
+        from sim.outdir import remove_owned, survey
+
+        c = survey(self.root)
+        if c.kind is None:  # parts without a manifest: hedgesim's by their names in its layout
+            c.kind = "sweep"
         self.manifest_path.unlink(missing_ok=True)  # first: a half-cleared dir is not resumable
-        for d in (self.runs_dir, self.steps_dir):
-            if d.is_dir():
-                for p in d.iterdir():
-                    if PART_RE.match(p.name) or p.name.startswith(".part-"):
-                        p.unlink(missing_ok=True)
-                with contextlib.suppress(OSError):
-                    d.rmdir()
-        for name in ("runs.csv", "steps.csv", "runs.parquet", "steps.parquet"):
-            (self.root / name).unlink(missing_ok=True)
-
-    def clean(self) -> int:
-        """Delete debris of a killed sweep: temp files and steps parts whose runs part is missing
-        (the runs part is written last, so such a chunk never counted as done)."""
-        n = 0
-        committed = set(self.run_parts())
-        for d in (self.runs_dir, self.steps_dir):
-            if d.is_dir():
-                for p in d.iterdir():
-                    if p.name.startswith(".part-") and p.name.endswith(".tmp"):
-                        p.unlink(missing_ok=True)
-                        n += 1
-        for first, p in self.step_parts().items():
-            if first not in committed:
-                p.unlink(missing_ok=True)
-                n += 1
-        return n
-
-    def done(self, n_runs: int, expected_id: Callable[[int], str]) -> np.ndarray:
-        """Boolean mask of runs already on disk; checks each stored id against the design."""
-        mask = np.zeros(n_runs, dtype=bool)
-        schema = pa.schema([pa.field("run_id", pa.string()), pa.field("run_index", pa.int64())])
-        for path in self.run_parts().values():
-            t = _read_part(path, schema, ["run_id", "run_index"])
-            idx = t.column("run_index").to_numpy()
-            ids = t.column("run_id").to_pylist()
-            if len(idx) and (idx.min() < 0 or idx.max() >= n_runs):
-                raise SweepError(f"{path}: holds run {idx.max()}, outside this design", code=2)
-            for i, rid in zip(idx[:3], ids[:3], strict=False):  # spot check; manifest matched
-                if expected_id(int(i)) != rid:
-                    raise SweepError(
-                        f"{path}: run {i} has id {rid}, this sweep expects {expected_id(int(i))}:"
-                        " the directory holds other results (use --force to replace them)",
-                        code=2,
-                    )
-            mask[idx] = True
-        return mask
+        remove_owned(c)
+        return c.kept()
 
     def write(self, result: ChunkResult, fmt: str) -> None:
-        """Write a finished chunk: steps first, then runs (the commit)."""
+        """Write a finished chunk: steps first, then the checksums of both, then runs (the
+        commit). A loader verifies each part against its checksums, so a damaged part is found
+        and named instead of read as if it were right."""
         name = f"part-{result.first:010d}{table_suffix(fmt)}"
         if result.steps is not None:
             write_bytes(self.steps_dir / name, result.steps)
+        sums = {
+            "runs": hashlib.sha256(result.runs).hexdigest(),
+            "steps": None if result.steps is None else hashlib.sha256(result.steps).hexdigest(),
+        }
+        write_bytes(self.runs_dir / f".part-{result.first:010d}.sha256", json.dumps(sums).encode())
         write_bytes(self.runs_dir / name, result.runs)
+
+    def drop(self, first: int) -> list[Path]:
+        """Remove one chunk's files (a damaged part, on ``--repair``): its runs part, steps part
+        and checksums, whatever their format. Returns what was removed."""
+        gone = []
+        for d in (self.runs_dir, self.steps_dir):
+            for suffix in (".parquet", ".csv"):
+                p = d / f"part-{first:010d}{suffix}"
+                if p.is_file() and not p.is_symlink():
+                    p.unlink()
+                    gone.append(p)
+        sums = self.runs_dir / f".part-{first:010d}.sha256"
+        if sums.is_file():
+            sums.unlink()
+            gone.append(sums)
+        return gone
 
 
 # ------------------------------------------------------------------------------------------------
@@ -599,6 +575,7 @@ def _manifest(design: Design, fmt: str) -> dict[str, Any]:
         "n_cells": design.n_cells,
         "n_runs": design.n_runs,
         "format": fmt,
+        "checksums": "sha256",
         "versions": versions(),
         "command": None,
         "created": _now(),
@@ -649,6 +626,8 @@ class SweepReport:
     seconds: float
     parts: int
     warnings: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # entries hedgesim did not write (--force)
+    notes: list[str] = field(default_factory=list)  # what resuming found, ignored or repaired
 
 
 MAX_CHUNK = 64
@@ -748,7 +727,7 @@ def _drive(
 def _local_executor(workers: int) -> ProcessPoolExecutor:
     """A process pool (``sim.runner.process_pool``: fork when the parent has no threads, else
     forkserver, so a sweep started from a notebook kernel cannot deadlock)."""
-    ex = process_pool(workers, initializer=_ignore_sigint)
+    ex = process_pool(workers)  # workers ignore Ctrl-C and die with this process
     ex.submit(_noop).result()  # start the workers now, before any thread (tqdm, arrow) exists
     return ex
 
@@ -800,6 +779,78 @@ def dask_executor(scheduler: str | None, workers: int) -> tuple[Executor, int, C
     return client.get_executor(pure=False), slots, close
 
 
+def _resume_state(
+    store: Store, found: Any, manifest: dict[str, Any], force: bool, repair: bool
+) -> tuple[dict[str, Any] | None, list[str], list[str], np.ndarray]:
+    """What is already on disk for this sweep: the old manifest (for its history), the entries
+    kept by ``--force``, notes for the user, and the mask of runs done (every part checked by
+    ``sim.loader``; damaged parts refused, or dropped with ``repair``)."""
+    from sim.loader import REPAIR_HINT, check_sweep
+    from sim.loader import read_manifest as checked_manifest
+
+    kept: list[str] = []
+    notes: list[str] = []
+    old = found.meta if found.kind == "sweep" else None
+    has_parts = bool(store.run_parts() or store.step_parts())
+    if old is not None and old.get("fingerprint") != manifest["fingerprint"]:
+        if not force:
+            raise SweepError(
+                f"{store.root} holds a different sweep ({_conflict(old, manifest)}); "
+                "use --force to replace what hedgesim wrote there (files it did not write "
+                "are kept), or choose another --out",
+                code=2,
+            )
+        kept, old = store.clear(), None
+    elif old is None and has_parts:
+        if force:
+            kept = store.clear()
+        elif not repair:
+            raise SweepError(
+                f"{store.root} holds sweep results without a manifest.json; --repair keeps the "
+                "parts that belong to this sweep (each run's id is checked) and runs the rest, "
+                "--force replaces them",
+                code=2,
+            )
+    elif force:
+        kept = found.kept()
+    if old is not None:
+        try:
+            checked_manifest(store.root)
+        except InputError as exc:
+            if not repair:
+                raise SweepError(
+                    f"{exc}; run the sweep command again with --repair to rewrite it from the "
+                    "sweep file",
+                    code=2,
+                ) from None
+            notes.append(f"{store.manifest_path}: rewritten from the sweep file ({exc})")
+        if old.get("format", "parquet") != manifest["format"]:
+            raise SweepError(
+                f"{store.root} was written as {old.get('format')}; re-run with "
+                f"--format {old.get('format')} to resume it (or --force to start over)",
+                code=2,
+            )
+    files = (old or {}).get("files")
+    if not (isinstance(files, list) and all(isinstance(f, str) for f in files)):
+        files = sorted(found.owned) if old is not None else []
+    manifest["files"] = sorted(set(files) | {MANIFEST})
+    chk = check_sweep(store.root, manifest, columns=[], steps_mode="verify")
+    if chk.damaged and not repair:
+        try:
+            chk.raise_damaged(REPAIR_HINT)
+        except InputError as exc:
+            raise SweepError(str(exc), code=2) from None
+    for first, why in chk.damaged.items():
+        store.drop(first)
+        path, _, reason = why.partition(": ")
+        notes.append(f"dropped {path} ({reason}); its runs run again")
+    for p in [*chk.orphans, *chk.debris]:  # a killed sweep's unfinished chunks
+        p.unlink(missing_ok=True)
+    notes += [w for w in chk.warnings if "never committed" not in w]
+    assert chk.done is not None
+    return old, kept, notes, chk.done
+
+
 def run_sweep(
     spec_path: str | Path,
     out: str | Path,
@@ -827,12 +878,14 @@ def execute(
     progress: bool = True,
     command: Sequence[str] | None = None,
     window: int | None = None,
+    repair: bool = False,
 ) -> SweepReport:
     """Run every run of ``design`` not yet in ``out``.
 
     ``executor`` (any ``concurrent.futures.Executor``) overrides ``backend``; ``workers=1`` with
     the local backend runs in this process. Raises SweepError if ``out`` holds another sweep
-    (unless ``force``), if a run fails (finished chunks stay on disk: fix and re-run to resume).
+    (unless ``force``), if a run fails (finished chunks stay on disk: fix and re-run to resume),
+    or if a part on disk is damaged (unless ``repair``: then its runs are run again).
     """
     if fmt not in FORMATS:
         raise SweepError(f"unknown format {fmt!r} (expected {' or '.join(FORMATS)})", code=2)
@@ -846,36 +899,31 @@ def execute(
     store = Store(out)
     store.lock()
     closers: list[Callable[[], None]] = [store.unlock]
+    kept: list[str] = []
     try:
-        manifest = _manifest(design, fmt)
-        old = store.read_manifest()
-        if old is not None and old.get("fingerprint") != manifest["fingerprint"]:
-            if not force:
-                raise SweepError(
-                    f"{store.root} holds a different sweep ({_conflict(old, manifest)}); "
-                    "use --force to replace it, or choose another --out",
-                    code=2,
-                )
-            store.clear()
-            old = None
-        elif old is None and (store.run_parts() or store.step_parts()):
-            if not force:
-                raise SweepError(
-                    f"{store.root} holds sweep results without a manifest.json; "
-                    "use --force to replace them, or choose another --out",
-                    code=2,
-                )
-            store.clear()
-        if old is not None and old.get("format", "parquet") != fmt:
+        from sim.outdir import survey
+
+        found = survey(store.root)
+        if found.kind in ("run", "mixed"):
             raise SweepError(
-                f"{store.root} was written as {old.get('format')}; re-run with "
-                f"--format {old.get('format')} to resume it (or --force to start over)",
+                f"{store.root} holds a hedgesim run (run.json); hedgesim sweep never replaces a "
+                "run's results: choose another --out",
                 code=2,
             )
+        if MANIFEST in found.foreign:
+            raise SweepError(
+                f"{store.manifest_path}: not a hedgesim sweep manifest ({found.why[MANIFEST]}); "
+                "hedgesim will not replace it: move it or choose another --out (if it is this "
+                "sweep's damaged manifest, delete it and resume with --repair)",
+                code=2,
+            )
+        manifest = _manifest(design, fmt)
+        old, kept, notes, done = _resume_state(store, found, manifest, force, repair)
         if old is not None:
             manifest["created"] = old.get("created", manifest["created"])
             manifest["command"] = old.get("command")
-            manifest["invocations"] = old.get("invocations", [])
+            history = old.get("invocations")
+            manifest["invocations"] = list(history) if isinstance(history, list) else []
         if manifest["command"] is None:
             manifest["command"] = list(command) if command is not None else sys.argv
         invocation: dict[str, Any] = {
@@ -900,15 +948,10 @@ def execute(
             own = executor = _local_executor(slots)
             closers.append(lambda: own.shutdown(wait=False, cancel_futures=True))
 
-        store.clean()
-        hashes, reps, root = design.cell_hashes, design.spec.replications, design.root_seed
-        done = store.done(
-            design.n_runs,
-            lambda i: run_id(hashes[i // reps], seed_value(seed_for(root, i))),
-        )
+        reps = design.spec.replications
         already = int(done.sum())
         invocation["runs_before"] = already
-        write_json(store.manifest_path, manifest)
+        write_json(store.manifest_path, sealed(manifest))
 
         pending = np.flatnonzero(~done)
         layout = Layout.of(design)
@@ -958,8 +1001,17 @@ def execute(
         invocation["finished"] = _now()
         invocation["runs_after"] = already + ran
         manifest["complete"] = True
-        write_json(store.manifest_path, manifest)
-        return SweepReport(store.root, design.n_runs, already, ran, time.perf_counter() - t0, parts)
+        write_json(store.manifest_path, sealed(manifest))
+        return SweepReport(
+            store.root,
+            design.n_runs,
+            already,
+            ran,
+            time.perf_counter() - t0,
+            parts,
+            kept=kept,
+            notes=notes,
+        )
     finally:
         for fn in reversed(closers):
             fn()
@@ -995,50 +1047,27 @@ def _progress(total: int, initial: int, enabled: bool) -> Any:
 
 
 class SweepData(NamedTuple):
-    """A sweep on disk: ``runs`` (one row per run), ``steps`` (or None), ``manifest``."""
+    """A sweep on disk: ``runs`` (one row per run), ``steps`` (or None), ``manifest``, and
+    ``warnings`` about what the loader found and ignored (files of unexpected names, steps parts
+    of chunks that never committed, cells that resolve to the same scenario)."""
 
     runs: Any  # pandas.DataFrame
     steps: Any  # pandas.DataFrame | None
     manifest: dict[str, Any]
+    warnings: list[str] = []  # noqa: RUF012 - a NamedTuple default, never mutated
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:
-    m = Store(directory).read_manifest()
-    if m is None:
-        raise SweepError(f"{directory}: not a sweep directory (no {MANIFEST})", code=2)
-    if m.get("kind") != MANIFEST_KIND:
-        raise SweepError(f"{directory}/{MANIFEST}: not a hedgesim sweep manifest", code=2)
-    return m
+    """The sweep's manifest, checked (``sim.loader.read_manifest``)."""
+    from sim.loader import read_manifest as _read
+
+    return _read(directory)
 
 
 def runs_table(directory: str | Path, columns: Sequence[str] | None = None) -> pa.Table:
-    """All committed runs as one Arrow table, sorted by run index, duplicates dropped."""
-    store = Store(directory)
-    manifest = read_manifest(directory)
-    schema = Layout.from_manifest(manifest).runs_schema()
-    if columns is not None:
-        columns = list(dict.fromkeys(["run_id", "run_index", *columns]))
-        unknown = [c for c in columns if c not in schema.names]
-        if unknown:
-            raise SweepError(f"unknown column(s): {', '.join(unknown)}", code=2)
-    parts = [_read_part(p, schema, columns) for _, p in sorted(store.run_parts().items())]
-    want = pa.schema([schema.field(c) for c in columns]) if columns else schema
-    table = pa.concat_tables(parts) if parts else want.empty_table()
-    return _dedupe(table.sort_by("run_index"), "run_index")
-
-
-def _dedupe(table: pa.Table, key: str, second: str | None = None) -> pa.Table:
-    """Drop repeated rows of the same run (possible only after manual copying of parts)."""
-    if table.num_rows < 2:
-        return table
-    k = table.column(key).to_numpy()
-    keep = np.ones(len(k), dtype=bool)
-    same = k[1:] == k[:-1]
-    if second is not None:
-        s = table.column(second).to_numpy()
-        same &= s[1:] == s[:-1]
-    keep[1:] = ~same
-    return table if keep.all() else table.filter(pa.array(keep))
+    """All committed runs as one Arrow table, sorted by run index (each run once, checked)."""
+    df = load_sweep(directory, columns).runs
+    return pa.Table.from_pandas(df, preserve_index=False)
 
 
 def load_sweep(directory: str | Path, columns: Sequence[str] | None = None) -> SweepData:
@@ -1046,41 +1075,38 @@ def load_sweep(directory: str | Path, columns: Sequence[str] | None = None) -> S
 
     ``columns`` restricts the runs table (``run_id`` and ``run_index`` are always kept). Steps are
     read only for runs whose runs part is committed, so a killed sweep never shows half a chunk.
+    Every part is checked (``sim.loader``): a damaged one is an InputError naming it.
     """
-    store = Store(directory)
-    manifest = read_manifest(directory)
-    runs = runs_table(directory, columns).to_pandas()
-    steps = None
-    if manifest.get("record_every") is not None:
-        schema = Layout.from_manifest(manifest).steps_schema()
-        committed = store.run_parts()
-        parts = [
-            _read_part(p, schema)
-            for first, p in sorted(store.step_parts().items())
-            if first in committed
-        ]
-        t = pa.concat_tables(parts) if parts else schema.empty_table()
-        t = _dedupe(
-            t.sort_by([("run_index", "ascending"), ("step", "ascending")]), "run_index", "step"
-        )
-        steps = t.to_pandas()
-    return SweepData(runs, steps, manifest)
+    from sim.loader import load_sweep as _load
+
+    return _load(directory, columns)
 
 
 def export_sweep(
-    directory: str | Path, fmt: str = "csv", out: str | Path | None = None
+    directory: str | Path,
+    fmt: str = "csv",
+    out: str | Path | None = None,
+    warn: Callable[[str], None] = lambda w: None,
 ) -> list[Path]:
-    """Write the runs (and steps) tables as single files ``runs.<fmt>`` / ``steps.<fmt>``."""
+    """Write the runs (and steps) tables as single files ``runs.<fmt>`` / ``steps.<fmt>``.
+
+    Into the sweep's directory by default (recorded in its manifest), or into ``out``; a file of
+    that name which hedgesim did not write is never replaced.
+    """
+    from sim.outdir import claim
+
     if fmt not in FORMATS:
         raise SweepError(f"unknown format {fmt!r}", code=2)
     data = load_sweep(directory)
+    for w in data.warnings:
+        warn(w)
     dest = Path(out) if out is not None else Path(directory)
+    frames = [(n, df) for n, df in (("runs", data.runs), ("steps", data.steps)) if df is not None]
     written = []
-    for name, df in (("runs", data.runs), ("steps", data.steps)):
-        if df is None:
-            continue
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        written.append(write_table(dest / name, table, fmt))
+    with claim(dest, [f"{name}.{fmt}" for name, _ in frames], "export"):
+        for name, df in frames:
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            written.append(write_table(dest / name, table, fmt))
     return written
 
 

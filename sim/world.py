@@ -35,6 +35,7 @@ class Regime:
     secondary: float
     start: int
     end: int | None
+    in_force_years: float = 0.0
 
     def active(self, step: int) -> bool:
         return self.start <= step and (self.end is None or step < self.end)
@@ -193,6 +194,7 @@ def compile_world(sc: Scenario) -> World:
             r.secondary,
             r.start,
             r.end,
+            r.in_force_years,
         )
         for r in sc.sanctions
     ]

@@ -29,6 +29,7 @@ from matplotlib.image import AxesImage
 
 from sim import cli_plot, plots
 from sim.errors import InputError
+from sim.outdir import LEDGER
 
 IDS = ["A", "B", "C", "D", "E"]
 NAMES = ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
@@ -563,7 +564,7 @@ def fake_loaders(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_cli_run_dir_draws_every_supported_figure(tmp_path: Path, fake_loaders: None) -> None:
     run = write_run_dir(tmp_path / "run")
     assert run_cli([str(run)]) == 0
-    made = sorted(p.name for p in (run / "figures").iterdir())
+    made = sorted(p.name for p in (run / "figures").iterdir() if p.name != LEDGER)
     # The names `hedgesim run` uses for its own figures, so re-plotting replaces them.
     assert made == ["counterfactuals_E.png", "network.png", "partners.png", "timeline_E.png"]
     assert all((run / "figures" / m).read_bytes().startswith(b"\x89PNG") for m in made)
@@ -576,7 +577,12 @@ def test_cli_run_dir_single_kind_and_errors(tmp_path: Path, fake_loaders: None) 
     assert out.read_bytes().startswith(b"<?xml")
     argv = [str(run), "--kind", "timeline", "--state", "E", "--condition", "x"]  # i.e. "-x"
     assert run_cli([*argv, "--out", str(tmp_path / "d"), "--format", "pdf"]) == 0
-    assert [p.name for p in (tmp_path / "d").iterdir()] == ["timeline_E_without-x.pdf"]
+    assert [p.name for p in (tmp_path / "d").iterdir() if p.name != LEDGER] == [
+        "timeline_E_without-x.pdf"
+    ]
+    assert json.loads((tmp_path / "d" / LEDGER).read_text())["files"] == [
+        "timeline_E_without-x.pdf"
+    ]
     with pytest.raises(InputError, match="sweep directory"):
         run_cli([str(run), "--kind", "phase"])
     with pytest.raises(InputError, match="names one file"):
@@ -600,7 +606,9 @@ def test_cli_sweep_dir(tmp_path: Path, fake_loaders: None) -> None:
     assert cli_plot.swept_parameters(runs, manifest) == ["params.t", "params.w"]
     assert cli_plot.focal_states(runs) == ["E"]
     assert run_cli([str(sweep)]) == 0  # a grid design: no sensitivity indices to draw
-    assert sorted(p.name for p in (sweep / "figures").iterdir()) == ["phase_E.png"]
+    assert sorted(p.name for p in (sweep / "figures").iterdir() if p.name != LEDGER) == [
+        "phase_E.png"
+    ]
     argv = [str(sweep), "--kind", "sensitivity", "--indices", str(sweep / "sobol.csv")]
     assert run_cli([*argv, "--out", str(tmp_path / "s.pdf")]) == 0
     assert (tmp_path / "s.pdf").read_bytes().startswith(b"%PDF")
@@ -613,11 +621,14 @@ def test_cli_sweep_dir(tmp_path: Path, fake_loaders: None) -> None:
 
 
 def test_cli_run_dir_through_sim_results(tmp_path: Path) -> None:
-    """sim.results.load_run (categorical columns) feeds the same figures."""
-    results = pytest.importorskip("sim.results")
-    if not hasattr(results, "load_run"):
-        pytest.skip("sim.results.load_run not written yet")
-    run = write_run_dir(tmp_path / "run")
+    """sim.results.load_run (categorical columns, checked by sim.loader) feeds the figures of a
+    real run."""
+    from sim.cli import main
+
+    (tmp_path / "tiny.yaml").write_text(TINY_SCENARIO)
+    run = tmp_path / "run"
+    argv = ["run", str(tmp_path / "tiny.yaml"), "-r", "3", "-q", "-j", "1", "--no-figures"]
+    assert main([*argv, "--out", str(run)]) == 0
     paths = cli_plot.draw(run, cli_plot.Options(kind="partners"))
     assert [p.name for p in paths] == ["partners.png"]
     assert paths[0].read_bytes().startswith(b"\x89PNG")

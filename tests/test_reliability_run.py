@@ -180,3 +180,43 @@ def test_outputs_are_readable_like_any_file_the_user_writes(tmp_path):
         os.umask(old)
     for f in (out / "run.json", out / "states.parquet", out / "figures" / "network.png"):
         assert f.stat().st_mode & 0o777 == 0o644, f
+
+
+# a parent already running a thread (a notebook kernel) starts its workers from a fork server
+THREADED = (
+    "import sys, threading, time\n"
+    "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
+    "from sim.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+@pytest.mark.parametrize("start", ["fork", "forkserver"])
+def test_killing_the_main_pid_of_a_run_takes_its_workers_along(tmp_path, reference, start):
+    """``kill PID`` of ``hedgesim run`` (SIGTERM to the main process only): workers (and a fork
+    server) follow it within a few seconds, and the same command then completes the run."""
+    from test_reliability_sweep import alive, descendants, wait_gone
+
+    tables, _ = reference
+    out = tmp_path / "run"
+    head = ["-m", "sim"] if start == "fork" else ["-c", THREADED]
+    cmd = [sys.executable, *head, *ARGS, "--out", str(out), "--no-figures"]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        _claimed_since(out / "run.json", None, proc)
+        deadline = time.monotonic() + 30
+        while len(workers := descendants(proc.pid)) < (2 if start == "fork" else 4):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait()
+        assert wait_gone(workers, 3.0) < 3.0
+    finally:
+        if alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    for name, frame in _frames(out).items():
+        pd.testing.assert_frame_equal(frame, tables[name])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -92,9 +93,15 @@ def test_killed_twice_then_resumed_equals_an_uninterrupted_sweep(tmp_path: Path)
     done = load_sweep(out)
     pd.testing.assert_frame_equal(done.runs, ref.runs)  # exactly the rows: no loss, no duplicate
     pd.testing.assert_frame_equal(done.steps, ref.steps)
-    assert not [
-        p for d in ("runs", "steps") for p in (out / d).iterdir() if not p.name.startswith("part-")
-    ]
+    parts_and_sums = re.compile(r"^(part-\d{10}\.parquet|\.part-\d{10}\.sha256)$")
+    assert (
+        not [  # no debris: part files and their checksums only
+            p
+            for d in ("runs", "steps")
+            for p in (out / d).iterdir()
+            if not parts_and_sums.match(p.name)
+        ]
+    )
     invocations = done.manifest["invocations"]
     assert len(invocations) == 3 and invocations[-1]["runs_after"] == n
 

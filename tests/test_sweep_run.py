@@ -166,7 +166,7 @@ def test_csv_parts_load_identically_and_export(tmp_path: Path, reference) -> Non
     spec, ref = reference
     out = tmp_path / "out"
     run_sweep(spec, out, workers=1, chunk=8, fmt="csv", progress=False)
-    assert {p.suffix for p in (out / "runs").iterdir()} == {".csv"}
+    assert {p.suffix for p in (out / "runs").iterdir() if p.name.startswith("part-")} == {".csv"}
     pd.testing.assert_frame_equal(load_sweep(out).runs, ref)
     with pytest.raises(SweepError, match="was written as csv"):
         run_sweep(spec, out, workers=1, fmt="parquet", progress=False)
@@ -272,7 +272,7 @@ def test_at_most_a_window_of_tasks_is_in_flight(tmp_path: Path, reference) -> No
 def test_bad_options_and_unknown_directories(tmp_path: Path, reference, capsys) -> None:
     spec, _ = reference
     assert main_sweep(["analyze", str(tmp_path)]) == 2
-    assert "not a sweep directory" in capsys.readouterr().err
+    assert "not a hedgesim sweep directory" in capsys.readouterr().err
     design = build_design(load_spec(spec))
     with pytest.raises(SweepError, match="unknown format"):
         execute(design, tmp_path / "o", fmt="xlsx")
@@ -448,7 +448,7 @@ def test_main_cli_dispatches_to_the_sweep_commands(tmp_path: Path, reference, ca
     assert len(pd.read_parquet(tmp_path / "x" / "runs.parquet")) == 30
     (tmp_path / "file").write_text("")
     assert cli.main(["sweep", str(spec), "--out", str(tmp_path / "file"), "-q"]) == 2
-    assert "cannot write here" in capsys.readouterr().err
+    assert "exists and is not a directory" in capsys.readouterr().err
 
 
 def test_progress_bar_only_on_a_terminal_and_not_when_quiet(monkeypatch) -> None:
