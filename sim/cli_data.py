@@ -35,7 +35,7 @@ def _codes(text: str, option: str, year: int, at_least: int = 2) -> list[int]:
     try:
         return resolve_states(ids, year, at_least)
     except data.DataError as exc:
-        raise InputError.single(option, str(exc)) from None
+        raise InputError.plain(option, str(exc)) from None
 
 
 def cmd_build_world(args: argparse.Namespace) -> int:
@@ -58,7 +58,7 @@ def cmd_build_world(args: argparse.Namespace) -> int:
     try:
         check_years(first, last)
     except data.DataError as exc:
-        raise InputError.single(option, str(exc)) from None
+        raise InputError.plain(option, str(exc)) from None
     if args.states:
         states = _codes(args.states, "--states", first)
         how = f"{len(states)}states"
@@ -66,12 +66,12 @@ def cmd_build_world(args: argparse.Namespace) -> int:
         try:
             states = top_states(args.top, first) if args.top else all_states(first)
         except data.DataError as exc:
-            raise InputError.single("--top", str(exc)) from None
+            raise InputError.plain("--top", str(exc)) from None
         how = f"top{args.top}" if args.top else "all"
     focal = _codes(args.focal, "--focal", first, 1) if args.focal else []
     missing = [data.iso3(c) for c in focal if c not in states]
     if missing:
-        raise InputError.single("--focal", f"not among the world's states: {', '.join(missing)}")
+        raise InputError.plain("--focal", f"not among the world's states: {', '.join(missing)}")
     req = Request(
         first,
         last,
@@ -85,19 +85,19 @@ def cmd_build_world(args: argparse.Namespace) -> int:
     try:
         text = build_world(req, how)
     except data.DataError as exc:
-        raise InputError.single("build-world", str(exc)) from None
+        raise InputError.plain("build-world", str(exc)) from None
     out = Path(args.out) if args.out else Path(f"{req.name or default_name(req, how)}.yaml")
     if out.exists():
         if out.is_dir():
-            raise InputError.single(str(out), "is a directory; give a file name")
+            raise InputError.plain(str(out), "is a directory; give a file name")
         if not args.force:
-            raise InputError.single(
+            raise InputError.plain(
                 str(out), "exists; choose another --out (or --force to replace a built world)"
             )
         with out.open("rb") as fh:
             head = fh.readline().decode("utf-8", "replace").rstrip("\r\n")
         if head != MARKER:
-            raise InputError.single(
+            raise InputError.plain(
                 str(out),
                 "exists and was not written by hedgesim build-world (its first line is not the "
                 "build-world marker): not replaced, even with --force",
@@ -133,7 +133,12 @@ def targets_path(scenario, scenario_file: str | Path) -> Path | None:
     if not p.is_absolute():
         p = Path(scenario_file).resolve().parent / p
     if not p.is_file():
-        raise InputError.single(str(scenario_file), f"target table {p} not found", ("targets",))
+        from sim.errors import Problem
+        from sim.yamlsafe import locate, read_yaml
+
+        _, node, _ = read_yaml(scenario_file)
+        line, col = locate(node, ("targets",)) or (None, None)
+        raise InputError([Problem(str(scenario_file), ("targets",), f"{p} not found", line, col)])
     return p
 
 
@@ -145,7 +150,7 @@ def run_fit_section(scenario, scenario_file: str | Path, out: Path) -> None:
     path = targets_path(scenario, scenario_file)
     if path is None:
         return
-    _, text = fit_run(out, path)
+    _, text = fit_run(out, path, locked=True)
     print("\nfit:\n" + text)
 
 

@@ -42,9 +42,9 @@ def cmd_heldout(args: argparse.Namespace) -> int:
     from sim.errors import InputError
 
     if not args.heldout:
-        raise InputError.single("--quick", "--quick and --markdown go with --heldout")
+        raise InputError.plain("--quick", "--quick and --markdown go with --heldout")
     if args.patterns or args.set or args.replications:
-        raise InputError.single("--heldout", "runs its own worlds: no pattern files, --set or -r")
+        raise InputError.plain("--heldout", "runs its own worlds: no pattern files, --set or -r")
     t0 = time.perf_counter()
     report = heldout.run(heldout.QUICK if args.quick else heldout.FULL)
     print(heldout.format_table(report, markdown=args.markdown))

@@ -272,7 +272,7 @@ def iran_test(size: Size, report: Report) -> None:
     rep = score_run(run, read_targets(IRAN_TARGETS), prior="start")
     pooled = [y for y in rep.rows.year.unique() if isinstance(y, str)]
     if not pooled:
-        raise InputError.single(str(IRAN_TARGETS), "the Iran run covers fewer than three years")
+        raise InputError.plain(str(IRAN_TARGETS), "the Iran run covers fewer than three years")
     span = pooled[0]
     for r in rep.rows[rep.rows.year == span].itertuples():
         what = "alliance" if r.measure == "alliance" else "any tie"

@@ -22,7 +22,6 @@ mechanism model should beat without being told the answer a year ahead.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -84,29 +83,30 @@ def read_targets(path: str | Path) -> Targets:
     p = Path(path)
     src = str(p)
     if not p.is_file():
-        raise InputError.single(src, "target table not found")
+        raise InputError.plain(src, "target table not found")
     try:
         df = pd.read_csv(p)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError.single(src, f"not a readable CSV table: {exc}") from None
+        raise InputError.plain(src, f"not a readable CSV table: {exc}") from None
     cols = set(df.columns)
     if not {"a", "b", "year"} <= cols or not ({"pact"} & cols or {"tie"} & cols):
-        raise InputError.single(
+        raise InputError.plain(
             src,
             "expected columns a, b, year and pact (ATOP table) or tie (none/friendship/alliance)"
             f"; got {', '.join(map(str, df.columns))}",
         )
     if df.empty:
-        raise InputError.single(src, "the table has no rows")
+        raise InputError.plain(src, "the table has no rows")
     year = pd.to_numeric(df.year, errors="coerce")
     if year.isna().any() or (year != year.round()).any():
         row = int(year.isna().to_numpy().argmax()) + 2
-        raise InputError.single(src, f"year must be a whole number (line {row})", ("year",))
+        raise InputError.single(src, "must be a whole number", ("year",), line=row)
     out = pd.DataFrame({"a": df.a.astype(str), "b": df.b.astype(str), "year": year.astype(int)})
     if "pact" in cols:
         pact = pd.to_numeric(df.pact, errors="coerce")
         if not pact.isin([0, 1]).all():
-            raise InputError.single(src, "pact must be 0 or 1 in every row", ("pact",))
+            row = int((~pact.isin([0, 1])).to_numpy().argmax()) + 2
+            raise InputError.single(src, "must be 0 or 1", ("pact",), line=row)
         out["alliance"] = pact.astype(int)
         out["tie"] = np.nan
         kind = "ATOP"
@@ -115,13 +115,16 @@ def read_targets(path: str | Path) -> Targets:
         if bad.any():
             row = int(bad.to_numpy().argmax()) + 2
             raise InputError.single(
-                src, f"tie must be one of {', '.join(LEVELS)} (line {row}: {df.tie[bad].iloc[0]!r})"
+                src,
+                f"must be one of {', '.join(LEVELS)}, got {df.tie[bad].iloc[0]!r}",
+                ("tie",),
+                line=row,
             )
         out["alliance"] = (df.tie == "alliance").astype(int)
         out["tie"] = (df.tie != "none").astype(float)
         kind = "levels"
     if (out.a == out.b).any():
-        raise InputError.single(src, "a dyad names the same state twice")
+        raise InputError.plain(src, "a dyad names the same state twice")
     return Targets(out, kind, src)
 
 
@@ -166,54 +169,59 @@ def ties_from_records(world: World, sc: Scenario, records: list) -> RunTies:
     return RunTies(world, sc, len(records), probs.drop(columns="step"), "records")
 
 
-def _read_table(base: Path) -> pd.DataFrame | None:
-    for suffix, reader in ((".parquet", pd.read_parquet), (".csv", pd.read_csv)):
-        if base.with_suffix(suffix).is_file():
-            return reader(base.with_suffix(suffix))
-    return None
+def _tie_history(d: Path, meta: dict[str, Any]) -> pd.DataFrame | None:
+    """The run's ``tie_history`` table (None if the run has none), checked against the SHA-256
+    that run.json records for it, like every other table (sim.loader)."""
+    from sim.atomic import file_sha256
 
-
-def run_meta(run_dir: str | Path) -> dict[str, Any]:
-    d = Path(run_dir)
-    marker = d / "run.json"
-    if not marker.is_file():
-        raise InputError.single(str(d), "not a hedgesim run directory (no run.json)")
+    path = d / f"tie_history.{meta.get('format', 'parquet')}"
+    if not path.is_file():
+        return None
+    want = (meta.get("checksums") or {}).get(path.name)
+    if want is not None and file_sha256(path) != want:
+        raise InputError.plain(str(path), "damaged (its SHA-256 differs from the one recorded)")
     try:
-        meta = json.loads(marker.read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError.single(str(marker), f"unreadable: {exc}") from None
-    if meta.get("status") != "complete" or "scenario_resolved" not in meta:
-        raise InputError.single(str(d), "the run did not complete; run it again to complete it")
-    return meta
+        df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except Exception as exc:  # a damaged file: pyarrow/pandas raise many kinds
+        raise InputError.plain(str(path), f"unreadable table: {exc}") from None
+    missing = {"condition", "replication", "step", "a", "b", "level"} - set(df.columns)
+    if missing:
+        raise InputError.plain(str(path), f"lacks column(s) {', '.join(sorted(missing))}")
+    return df
 
 
 def run_ties(run_dir: str | Path, condition: str = "baseline") -> RunTies:
-    """Read a run directory's ties by year (``tie_history``; the final ``ties`` without one)."""
+    """Read a run directory's ties by year (``tie_history``; the final ``ties`` without one).
+
+    The directory is read through sim.loader (record, seal, checksums, ids), so a damaged or
+    edited run is a one-line error here as everywhere else."""
+    from sim.loader import load_run
+
     d = Path(run_dir)
-    meta = run_meta(d)
+    res = load_run(d)
+    meta = res.meta
     try:
         sc = Scenario.model_validate(meta["scenario_resolved"])
-    except ValueError as exc:
-        raise InputError.single(str(d / "run.json"), f"scenario_resolved: {exc}") from None
+    except (KeyError, ValueError) as exc:
+        raise InputError.plain(str(d / "run.json"), f"scenario_resolved: {exc}") from None
     if sc.start is None:
-        raise InputError.single(
+        raise InputError.plain(
             str(d),
             "the run's scenario has no start (YYYY-MM): its steps have no calendar years to "
             "match the targets; run it again with --set start=YYYY-MM",
         )
     world = compile_world(sc)
+    if list(world.ids) != list(res.world.get("ids", [])):
+        raise InputError.plain(str(d / "run.json"), "its world ids differ from its scenario's")
     index = {sid: i for i, sid in enumerate(world.ids)}
-    hist = _read_table(d / "tie_history")
+    hist = _tie_history(d, meta)
     source = "tie_history"
     if hist is None:
-        hist = _read_table(d / "ties")
-        if hist is None:
-            raise InputError.single(str(d), "missing table tie_history (and ties)")
-        hist = hist.assign(step=int(meta["steps"]))
+        hist = res.ties.assign(step=int(meta["steps"]))
         source = "ties"
     conditions = set(hist.condition.astype(str))
     if conditions and condition not in conditions:
-        raise InputError.single(
+        raise InputError.plain(
             str(d), f"no condition {condition!r} (has: {', '.join(sorted(conditions))})"
         )
     hist = hist[hist.condition.astype(str) == condition]
@@ -380,7 +388,7 @@ def score_run(run: RunTies, targets: Targets, prior: str = "previous") -> FitRep
     years = sorted(set(run.probs.year) & set(t.year))
     outside = int((~t.year.isin(years)).sum())
     if not years:
-        raise InputError.single(
+        raise InputError.plain(
             targets.source,
             f"no target year falls inside the run ({run.probs.year.min()}-"
             f"{run.probs.year.max()}) for its states",
@@ -475,10 +483,33 @@ def _f(x: float) -> str:
     return "  nan" if x is None or not np.isfinite(x) else f"{x:5.3f}"[:5]
 
 
-def fit_run(run_dir: str | Path, targets_path: str | Path, condition: str = "baseline"):
+def write_fit(run_dir: Path, rows: pd.DataFrame, locked: bool = False) -> Path:
+    """Write ``fit.csv`` into a run directory and record it as hedgesim's (so ``--force`` may
+    replace it later); never over a file hedgesim did not write. ``locked``: the caller
+    (``hedgesim run``) already holds the directory's lock."""
+    from sim.atomic import writable_target, write_text
+    from sim.outdir import claim, conflicts, refuse_conflicts, register, survey
+
+    text = rows.to_csv(index=False, lineterminator="\n")
+    target = run_dir / "fit.csv"
+    if locked:
+        refuse_conflicts(run_dir, conflicts(survey(run_dir), ["fit.csv"]), "fit table")
+        write_text(writable_target(target), text)
+        register(run_dir, ["fit.csv"])
+    else:
+        with claim(run_dir, ["fit.csv"], "fit"):
+            write_text(writable_target(target), text)
+    return target
+
+
+def fit_run(
+    run_dir: str | Path,
+    targets_path: str | Path,
+    condition: str = "baseline",
+    locked: bool = False,
+):
     """Score a run directory against a target table; write ``fit.csv`` there; return the report
     and its text."""
-    from sim.atomic import write_text
 
     targets = read_targets(targets_path)
     run = run_ties(run_dir, condition)
@@ -488,5 +519,5 @@ def fit_run(run_dir: str | Path, targets_path: str | Path, condition: str = "bas
         f"{targets.source} ({targets.kind}): {rep.matched} dyad-years matched"
     )
     text = format_report(rep, header)
-    write_text(Path(run_dir) / "fit.csv", rep.rows.to_csv(index=False, lineterminator="\n"))
+    write_fit(Path(run_dir), rep.rows, locked)
     return rep, text

@@ -123,7 +123,7 @@ def test_bad_targets_and_runs_are_clear_errors(run_dir: Path, tmp_path: Path, ca
     with pytest.raises(InputError, match="expected columns a, b, year"):
         scoring.read_targets(bad)
     bad.write_text("a,b,year,tie\nAAA,BBB,2010,allied\n")
-    with pytest.raises(InputError, match="tie must be one of"):
+    with pytest.raises(InputError, match=r"bad.csv:2:1: tie: must be one of"):
         scoring.read_targets(bad)
     late = tmp_path / "late.csv"
     late.write_text("a,b,year,pact\nAAA,BBB,1990,1\n")
