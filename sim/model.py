@@ -277,6 +277,13 @@ class AlignmentModel(mesa.Model):
         stayed = np.matmul((before & new).astype(np.float32).swapaxes(-1, -2), m) > 0
         return np.where(shared, stayed, wants)
 
+    def utility_terms(self) -> dict[str, np.ndarray]:
+        """Each mechanism's contribution to every state's utility of friendship and alliance with
+        every partner at the current step (sim.decision.DecisionRule.terms): for explaining."""
+        self.rule.refresh_static(self.dyadic, self.attrs, self._version)
+        t = self.steps
+        return self.rule.terms(self.ties, self.dyadic, self.active_regimes(t), t)
+
     @property
     def statuses(self) -> np.ndarray:
         """Current alignment status code of every state (see sim.metrics.STATUSES)."""
