@@ -143,7 +143,12 @@ class AlignmentModel(mesa.Model):
                 self.members[..., k, tr.members] = True
                 self.ties = self._treaty_ties(self.ties)
             elif tr.end is not None and t == tr.end:
+                # the treaty lapses: its alliances fall back to friendships, then are re-decided
+                held = self._held()
                 self.members[..., k, :] = False
+                lapsed = held & ~self._held()
+                if lapsed.any():
+                    self.ties = np.where(lapsed, 1, self.ties)
 
     def _cells(self, ch) -> np.ndarray:
         """Current values of the cells an event changes."""
@@ -183,6 +188,13 @@ class AlignmentModel(mesa.Model):
             self.rival = arr >= self.params.rival_threshold
         return applied
 
+    def _held(self) -> np.ndarray:
+        """(..., N, N) pairs whose alliance a treaty holds (fellow members of some treaty)."""
+        m = self.members.astype(np.float32)
+        held = np.matmul(m.swapaxes(-1, -2), m) > 0
+        held[..., self._diag, self._diag] = False
+        return held
+
     def _treaty_ties(self, ties: np.ndarray) -> np.ndarray:
         """``ties`` with every pair of fellow members of a treaty allied (treaties not in force
         have no members)."""
@@ -213,7 +225,10 @@ class AlignmentModel(mesa.Model):
         U = rule.base_utilities(self.ties, self.dyadic, self._active_now(t), t)
         in_force = [tr.in_force(t) for tr in self.world.treaties]
         value = rule.membership_values(U, self.members) if any(in_force) else None
-        U = rule.with_inertia(U, self.ties)
+        # a pair whose alliance a treaty holds decides as friends would: leaving the treaty,
+        # not the pair, carries the exit cost
+        held = self._held() if self.world.treaties else None
+        U = rule.with_inertia(U, self.ties if held is None else np.where(held, 1, self.ties))
         self._check_finite(U, t)
         if value is not None:
             self._check_finite(value, t, treaty=True)
@@ -261,6 +276,13 @@ class AlignmentModel(mesa.Model):
         shared = np.matmul(m.swapaxes(-1, -2), m) > 0
         stayed = np.matmul((before & new).astype(np.float32).swapaxes(-1, -2), m) > 0
         return np.where(shared, stayed, wants)
+
+    def utility_terms(self) -> dict[str, np.ndarray]:
+        """Each mechanism's contribution to every state's utility of friendship and alliance with
+        every partner at the current step (sim.decision.DecisionRule.terms): for explaining."""
+        self.rule.refresh_static(self.dyadic, self.attrs, self._version)
+        t = self.steps
+        return self.rule.terms(self.ties, self.dyadic, self.active_regimes(t), t)
 
     @property
     def statuses(self) -> np.ndarray:

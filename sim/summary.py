@@ -205,9 +205,14 @@ def format_summary(
             lines.append(f"  {s:<12} {pct(o.share(s))}  [{pct(lo)} – {pct(hi)}]")
         lines.append(f"  friends: {_partners(o.friends, o.n)}")
         lines.append(f"  allies:  {_partners(o.allies, o.n)}")
+        lo, hi = wilson(o.allied_up, o.n)
         lines.append(
-            f"  allied with a stronger state: {pct(o.allied_up / o.n).strip()}; "
-            f"mean alignment index {o.alignment:.2f} (0 no alliance, 1 firmly in one camp)"
+            f"  allied with a stronger state (a great-power alliance, Morrow's junior partner): "
+            f"{pct(o.allied_up / o.n).strip()} [{pct(lo).strip()} – {pct(hi).strip()}]"
+        )
+        lines.append(
+            f"  mean alignment index {o.alignment:.2f} (0: no alliance; 1: allied, all partners "
+            "in one camp)"
         )
         lines.append("  " + verdict(o))
         lines.append("")
@@ -217,12 +222,16 @@ def format_summary(
         f"baseline runs; most frequent: {_partners(pairs, len(results['baseline']), 6)}"
     )
     if len(outcomes) > 1:
-        lines += ["", "Counterfactuals: share non-aligned (difference to baseline, 95% interval)"]
+        lines += [
+            "",
+            "Counterfactuals: share non-aligned (difference to baseline, 95% interval), share "
+            "aligned, share allied with a stronger state",
+        ]
         for k, o in enumerate(base):
             lines.append(f"  {o.name}:")
             lines.append(
                 f"    {'condition':<34} {'non-aligned':>11}  {'[95% CI]':>17}  "
-                f"{'difference':>10}  {'[95% CI]':>17}  {'aligned':>7}"
+                f"{'difference':>10}  {'[95% CI]':>17}  {'aligned':>7}  {'stronger':>8}"
             )
             for label, outs in outcomes.items():
                 c = outs[k]
@@ -234,7 +243,7 @@ def format_summary(
                     row += f"  {100 * d:+9.1f}  [{100 * dlo:+6.1f} – {100 * dhi:+6.1f}]"
                 else:
                     row += " " * 31
-                row += f"  {pct(c.share('aligned')):>7}"
+                row += f"  {pct(c.share('aligned')):>7}  {pct(c.allied_up / c.n):>8}"
                 lines.append(row)
             lines.append("    partners at the end (share of runs with a friendship / an alliance):")
             for label, outs in outcomes.items():
