@@ -163,7 +163,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         description="Write a scenario for a year or span and a set of states from the vendored "
         "data: power from COW CINC, alliances from ATOP v5.1, rivalry from Thompson, Sakuwa & "
         "Suhas (2021), interests from UN ideal points, sanctions from GSDB; every value with a "
-        "comment naming dataset, year and construction (docs/DATA.md). The data have no "
+        "comment naming dataset, year and construction (sim/build_world.py; sources and "
+        "citations: sim/data/README.md). The data have no "
         "region classification, so there is no --region.",
     )
     when = b.add_mutually_exclusive_group(required=True)
@@ -200,5 +201,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     f.add_argument(
         "--targets", required=True, help="target CSV: a, b, year, pact (ATOP) or a, b, year, tie"
     )
-    f.add_argument("--condition", default="baseline", help="which condition to score")
+    f.add_argument(
+        "--condition", default="baseline", help="condition to score (e.g. --condition=-security)"
+    )
     f.set_defaults(func=cmd_fit)
