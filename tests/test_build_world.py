@@ -194,3 +194,30 @@ def test_all_states_2010_builds_and_runs(tmp_path: Path) -> None:
     (rec,) = simulate_many(world, sc, [seed_for(sc.seed, 0)], steps=12)
     assert list(rec.steps) == list(range(13)) and rec.final_ties.shape == (194, 194)
     assert np.array_equal(rec.final_ties, rec.final_ties.T)
+
+
+def test_the_iran_scenario_uses_the_builders_constructions(iran_span) -> None:
+    """scenarios/iran_2021.yaml applies build-world's rules by hand (docs/ODD.md §6): its power,
+    power series, rivalries (with their start events) and interests are the builder's."""
+    hand = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "iran_2021.yaml")
+    _, built = iran_span
+    for sid, spec in hand.states.items():
+        assert spec.power == built.states[sid].power, sid
+        assert spec.power_series == built.states[sid].power_series, sid
+    assert compile_world(hand).dyads["interests"].tolist() == compile_world(
+        built
+    ).dyads["interests"].tolist()
+    assert compile_world(hand).dyads["rivalry"].tolist() == compile_world(built).dyads[
+        "rivalry"
+    ].tolist()
+
+    def rivalry_events(sc):
+        w = compile_world(sc)
+        return sorted(
+            (c.step, w.ids[r], w.ids[k], v)
+            for c in w.changes
+            if c.field == "rivalry"
+            for r, k, v in zip(c.rows, c.cols, c.values, strict=True)
+        )
+
+    assert rivalry_events(hand) == rivalry_events(built)
