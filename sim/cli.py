@@ -11,7 +11,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,24 +31,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def bounded_int(lo: int, hi: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in [lo, hi] (every number the CLI takes is bounded, so a
+    typo like ``-r 1000000000000`` is refused as that flag's error, not later as something
+    else's)."""
+
+    def parse(text: str) -> int:
+        t = text.strip().replace("_", "")
+        if len(t) > 30:
+            raise argparse.ArgumentTypeError(
+                f"must be between {lo:,} and {hi:,}, got a number of {len(t)} digits"
+            )
+        try:
+            value = int(t)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo:,} and {hi:,}, got {value:,}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
 
 
-def seed_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError("must be between 0 and 2**63 - 1")
-    return value
+MAX_REPLICATIONS = 1_000_000  # the scenario schema's limits
+MAX_STEPS = 100_000
+MAX_WORKERS = 1024
+positive_int = bounded_int(1, 10**9)
+seed_int = bounded_int(0, 2**63 - 1)
 
 
 # -- run ------------------------------------------------------------------------------------------
@@ -224,9 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run a scenario's replications and counterfactuals")
     r.add_argument("scenario", help="scenario YAML file")
-    r.add_argument("--replications", "-r", type=positive_int, help="override replications")
+    r.add_argument(
+        "--replications",
+        "-r",
+        type=bounded_int(1, MAX_REPLICATIONS),
+        help="override replications (1 to 1,000,000)",
+    )
     r.add_argument("--seed", type=seed_int, help="override the root seed")
-    r.add_argument("--steps", type=positive_int, help="override params.steps")
+    r.add_argument(
+        "--steps", type=bounded_int(1, MAX_STEPS), help="override params.steps (1 to 100,000)"
+    )
     r.add_argument("--out", "-o", help="output directory (default results/<scenario name>)")
     r.add_argument(
         "--set",
@@ -242,8 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="switch factors off: a,b one at a time; a+b together; a scenario "
         "counterfactual name; or 'all' (repeatable)",
     )
-    r.add_argument("--workers", "-j", type=positive_int, help="processes (default: cores)")
-    r.add_argument("--record-every", type=positive_int, help="record every K steps")
+    r.add_argument(
+        "--workers", "-j", type=bounded_int(1, MAX_WORKERS), help="processes (default: cores)"
+    )
+    r.add_argument("--record-every", type=bounded_int(1, MAX_STEPS), help="record every K steps")
     r.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     r.add_argument("--force", action="store_true", help="replace an existing output directory")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress bar")

@@ -60,6 +60,12 @@ class FigureJob:
     build: Callable[[], Any] = field(compare=False)
 
 
+def _replication(text: str) -> int:
+    from sim.cli import MAX_REPLICATIONS, bounded_int
+
+    return bounded_int(0, MAX_REPLICATIONS - 1)(text)
+
+
 def add_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``plot`` on the ``hedgesim`` subparsers; sets ``func`` to :func:`cmd_plot`."""
     p = subparsers.add_parser(
@@ -94,7 +100,7 @@ def add_commands(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--replication",
-        type=int,
+        type=_replication,
         metavar="R",
         help="network: the final ties of this replication instead of shares over all of them",
     )
@@ -441,6 +447,11 @@ def run_jobs(directory: Path, opts: Options) -> list[FigureJob]:
             extra: dict[str, Any] = {"condition": cond, "n_replications": n_rep}
             stem = f"network{_suffix(cond)}"
             if opts.replication is not None:
+                if isinstance(n_rep, int) and not 0 <= opts.replication < n_rep:
+                    raise InputError.single(
+                        "--replication",
+                        f"{opts.replication}: this run has replications 0–{n_rep - 1}",
+                    )
                 extra = {"condition": cond, "replication": opts.replication}
                 stem += f"_rep{opts.replication}"
             jobs.append(

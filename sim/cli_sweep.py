@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from sim.cli import positive_int
+from sim.cli import MAX_WORKERS, bounded_int
 from sim.errors import InputError
 from sim.metrics import STATUSES
 
@@ -43,7 +43,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument(
         "--workers",
         "-j",
-        type=positive_int,
+        type=bounded_int(1, MAX_WORKERS),
         metavar="N",
         help="worker processes (default: all cores; 1 runs in this process)",
     )
@@ -60,7 +60,7 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument(
         "--chunk",
-        type=positive_int,
+        type=bounded_int(1, 1_000_000),
         metavar="K",
         help="runs per task and per part file (default: automatic, ≤ 64)",
     )
@@ -114,13 +114,17 @@ def add_commands(sub: Any) -> None:
     )
     a.add_argument(
         "--resamples",
-        type=positive_int,
+        type=bounded_int(1, 100_000),
         default=500,
         metavar="B",
         help="bootstrap resamples for sensitivity intervals (default 500)",
     )
     a.add_argument(
-        "--max-rows", type=int, default=60, metavar="N", help="cells printed (0 = all; default 60)"
+        "--max-rows",
+        type=bounded_int(0, 10**9),
+        default=60,
+        metavar="N",
+        help="cells printed (0 = all; default 60)",
     )
     a.add_argument("--csv", metavar="FILE", help="also write the per-cell table as CSV")
     a.add_argument(
