@@ -7,8 +7,10 @@ status 2; a numerical failure inside a run exits 3; nothing prints a traceback f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -278,12 +280,62 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_ASCII = {
+    "–": "-", "—": "--", "−": "-", "×": "x", "≥": ">=", "≤": "<=", "±": "+/-", "…": "...",
+    "→": "->", "←": "<-", "·": ".", "’": "'", "‘": "'", "“": '"', "”": '"', "≈": "~",
+    "≠": "!=", "°": " deg", "│": "|", "─": "-", "█": "#", "▏": "|",
+}  # fmt: skip
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a character the terminal cannot show becomes its ASCII look-alike
+    (``–`` -> ``-``, ``×`` -> ``x``, ``≥`` -> ``>=``, accents dropped), else ``?``."""
+    import unicodedata
+
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start : exc.end]:
+        alt = _ASCII.get(ch)
+        if alt is None:
+            alt = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode() or "?"
+        out.append(alt)
+    return "".join(out), exc.end
+
+
+def _safe_streams() -> None:
+    """Output never crashes on a terminal's encoding (``PYTHONIOENCODING=ascii``, a POSIX
+    locale): what it cannot show degrades to ASCII. Files are always written as UTF-8."""
+    import codecs
+    import io
+
+    try:
+        codecs.lookup_error("hedgesim-ascii")
+    except LookupError:
+        codecs.register_error("hedgesim-ascii", _ascii_fallback)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            with contextlib.suppress(ValueError, io.UnsupportedOperation):
+                stream.reconfigure(errors="hedgesim-ascii")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``hedgesim`` and ``python -m sim``."""
+    # Figures are files: whatever MPLBACKEND says (a GUI, a typo), draw with Agg.
+    os.environ["MPLBACKEND"] = "agg"
+    _safe_streams()
+    try:
+        parser = build_parser()  # imports most of hedgesim: Ctrl-C here is one line too
+        args = parser.parse_args(argv)
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from sim.model import SimulationError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
@@ -297,8 +349,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head`: stop quietly
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:  # disk full, permissions, vanished directories: the environment

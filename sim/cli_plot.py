@@ -177,12 +177,12 @@ def draw(
     elif (directory / "manifest.json").is_file():
         jobs = sweep_jobs(directory, opts)
     else:
-        raise InputError.single(
+        raise InputError.plain(
             str(directory),
             "neither a run directory (run.json) nor a sweep directory (manifest.json)",
         )
     if not jobs:
-        raise InputError.single(str(directory), "no figure can be drawn from this directory")
+        raise InputError.plain(str(directory), "no figure can be drawn from this directory")
 
     out_path = Path(out) if out is not None else None
     if out_path is not None and out_path.suffix.lower().lstrip(".") in FORMATS:
@@ -391,7 +391,7 @@ class _Need:
 
     def __call__(self, ok: bool, what: str) -> bool:
         if not ok and self.kind is not None:
-            raise InputError.single(str(self.directory), f"cannot draw {self.kind!r}: {what}")
+            raise InputError.plain(str(self.directory), f"cannot draw {self.kind!r}: {what}")
         return ok
 
 
@@ -515,7 +515,7 @@ def swept_parameters(runs: pd.DataFrame, manifest: Mapping[str, Any] | None = No
 def read_indices(path: Path) -> pd.DataFrame:
     """Sensitivity indices from CSV or Parquet, wide or long (see plots.sensitivity_table)."""
     if not path.is_file():
-        raise InputError.single(str(path), "no such file")
+        raise InputError.plain(str(path), "no such file")
     return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
 
 

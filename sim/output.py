@@ -93,7 +93,7 @@ def prepare_out_dir(
     if os.path.lexists(out) and out.is_symlink() and not out.exists():
         raise InputError.plain(str(out), f"is a broken symbolic link (to {os.readlink(out)})")
     if out.exists() and not out.is_dir():
-        raise InputError.single(str(out), "exists and is not a directory")
+        raise InputError.plain(str(out), "exists and is not a directory")
     existed = out.is_dir()
     lock_existed = existed and os.path.lexists(out / LOCK_NAME)
     try:
@@ -106,7 +106,7 @@ def prepare_out_dir(
             "running process: wait for it to finish or choose another --out",
         ) from None
     except OSError as exc:
-        raise InputError.single(str(out), f"cannot write here: {exc.strerror or exc}") from None
+        raise InputError.plain(str(out), f"cannot write here: {exc.strerror or exc}") from None
     try:
         c = survey(out)
         if c.kind in ("sweep", "mixed"):
@@ -126,7 +126,7 @@ def prepare_out_dir(
         kept = c.kept()
         if not same and not force and (ours or kept):
             what = "a different scenario or settings" if c.kind == "run" else "other files"
-            raise InputError.single(
+            raise InputError.plain(
                 str(out),
                 f"output directory holds {what}; choose another --out, or pass --force to "
                 "replace what hedgesim wrote there (files it did not write are kept)",
