@@ -90,6 +90,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     identity = hashlib.sha256(
         json.dumps([digest, [(c.label, c.factors) for c in conditions], record_every]).encode()
     ).hexdigest()[:16]
+    from sim.output import available_bytes, check_memory, estimate_bytes
+
+    runs = sc.replications * len(conditions)
+    need = estimate_bytes(world.n, sc.params.steps, record_every, runs)
+    where = "argument --replications/-r" if args.replications else f"{args.scenario}"
+    check_memory(
+        need,
+        available_bytes(),
+        f"{where}: {sc.replications:,} replications × {len(conditions)} "
+        f"condition(s) of {sc.params.steps:,} steps",
+    )
     out = Path(args.out) if args.out else _default_out(sc.name, args.scenario, overrides)
     rd = prepare_out_dir(out, identity, args.force, fmt=args.format, figures=not args.no_figures)
     try:

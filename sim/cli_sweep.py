@@ -185,15 +185,23 @@ def _report_errors(fn: Any) -> Any:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``hedgesim sweep SPEC --out DIR ...``"""
     from sim.sweep import execute
-    from sim.sweepspec import build_design, load_spec
+    from sim.sweepspec import build_design, check_design, design_size, load_spec
 
     spec = load_spec(args.spec)
+    if args.dry_run:  # bounded time whatever the design's size: no cell is expanded but a sample
+        checked, base = check_design(spec)
+        for w in spec.warnings:
+            print(w, file=sys.stderr)
+        print(_describe(spec, base.params.steps))
+        size = design_size(spec)
+        print(
+            f"  checked: the scenario, every parameter value alone and {checked:,} of "
+            f"{size:,} cells (the sweep checks every cell before it runs)"
+        )
+        return 0
+    design = build_design(spec)
     for w in spec.warnings:
         print(w, file=sys.stderr)
-    design = build_design(spec)
-    if args.dry_run:
-        print(_describe(design))
-        return 0
     report = execute(
         design,
         args.out,
@@ -224,12 +232,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe(design: Any) -> str:
-    spec = design.spec
+def _describe(spec: Any, steps: int) -> str:
+    from sim.sweepspec import design_size
+
+    n_cells = design_size(spec)
     lines = [
         f"sweep {spec.name!r}: scenario {spec.scenario_source}",
-        f"  sampler {spec.sampler}: {design.n_cells:,} cells × {spec.replications:,} replications"
-        f" = {design.n_runs:,} runs of {design.base.params.steps:,} steps, root seed "
+        f"  sampler {spec.sampler}: {n_cells:,} cells × {spec.replications:,} replications"
+        f" = {n_cells * spec.replications:,} runs of {steps:,} steps, root seed "
         f"{spec.seed}, recording "
         + ("final state" if spec.record_every is None else f"every {spec.record_every} steps"),
     ]

@@ -180,3 +180,18 @@ def test_power_must_be_a_number_not_a_bool_or_text(tmp_path, capsys, value):
 def test_scenario_numbers_and_switches_are_strict(capsys, path, value):
     argv = ["run", TOY, "-q", "-j", "1", "--no-figures", "--set", f"{path}={value}"]
     run_fails(capsys, argv, f"--set: {path}")
+
+
+def test_a_killed_figure_write_leaves_no_temporary_behind(tmp_path, capsys):
+    """A figure write killed mid-way leaves ``figures/.<name>.<random>.tmp``; the next plot (or
+    run) into that folder removes hedgesim's own temporaries, and only those."""
+    out = tmp_path / "o"
+    assert main(["run", TOY, *RUN[:-1], "--out", str(out)]) == 0
+    capsys.readouterr()
+    debris = out / "figures" / ".network.png.k2j4h5g6.tmp"
+    debris.write_bytes(b"half a PNG")
+    mine = out / "figures" / ".my_editor_swap.tmp"
+    mine.write_bytes(b"the user's")
+    assert main(["plot", str(out), "--kind", "timeline"]) == 0
+    capsys.readouterr()
+    assert not debris.exists() and mine.read_bytes() == b"the user's"
