@@ -8,6 +8,7 @@ writes the same numbers), anything else needs ``--force``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.metadata as md
 import os
 import platform
@@ -33,13 +34,18 @@ MARKER = "run.json"
 
 def versions() -> dict[str, str]:
     """Versions of the packages that decide results (recorded with every output)."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
     out = {"hedgesim": __version__, "python": platform.python_version()}
     for pkg in ("mesa", "numpy", "scipy", "pydantic", "pyarrow", "pandas"):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:  # pragma: no cover - dependency missing
             out[pkg] = "missing"
-    return out
+    return tuple(out.items())
 
 
 @dataclass

@@ -21,6 +21,7 @@ Layout of an output directory: docs/DATA.md ("hedgesim sweep output directory").
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -46,8 +47,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 import sim
 from sim.atomic import encode_table, sealed, table_suffix, write_bytes, write_json, write_table
@@ -384,20 +383,6 @@ def _parts(directory: Path) -> dict[int, Path]:
     return out
 
 
-def _read_part(path: Path, schema: pa.Schema, columns: Sequence[str] | None = None) -> pa.Table:
-    if path.suffix == ".parquet":
-        table = pq.read_table(path, columns=list(columns) if columns else None)
-    else:
-        opts = pacsv.ConvertOptions(
-            column_types={f.name: f.type for f in schema},
-            include_columns=list(columns) if columns else None,
-            strings_can_be_null=True,
-        )
-        table = pacsv.read_csv(path, convert_options=opts)
-    want = pa.schema([schema.field(c) for c in columns]) if columns else schema
-    return table.select(want.names).cast(want)
-
-
 class Store:
     """One sweep output directory: manifest, part files, lock."""
 
@@ -520,11 +505,17 @@ def fingerprint(design: Design) -> str:
 
 
 def versions() -> dict[str, str]:
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    """Looked up once per process (reading package metadata costs ~10 ms a time)."""
     out = {"hedgesim": sim.__version__, "python": platform.python_version()}
     for pkg in ("mesa", "numpy", "scipy", "SALib", "pandas", "pyarrow", "pydantic"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
-    return out
+    return tuple(out.items())
 
 
 def _manifest(design: Design, fmt: str) -> dict[str, Any]:
