@@ -392,6 +392,7 @@ class Store:
         self.runs_dir = self.root / RUNS
         self.steps_dir = self.root / STEPS
         self._lock: Any = None
+        self._created = (False, False)  # (the directory, its lock file) made by this lock()
 
     # -- locking: one writer per directory; any death of its holder releases it ----------------
     def lock(self) -> None:
@@ -403,6 +404,9 @@ class Store:
             )
         if self.root.exists() and not self.root.is_dir():
             raise SweepError(f"{self.root}: exists and is not a directory", code=2)
+        from sim.outdir import LOCK_NAME
+
+        self._created = (not self.root.exists(), not os.path.lexists(self.root / LOCK_NAME))
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self._lock = DirLock(self.root, "sweep").acquire()
@@ -417,10 +421,19 @@ class Store:
                 f"{self.root}: cannot write here ({exc.strerror or exc})", code=2
             ) from None
 
-    def unlock(self) -> None:
+    def unlock(self, wrote: bool = True) -> None:
+        """Release the lock; a sweep refused before it wrote anything (``wrote=False``) leaves
+        no trace (neither the lock file nor a directory it created)."""
         if self._lock is not None:
+            path = self._lock.path
             self._lock.release()
             self._lock = None
+            root_new, lock_new = self._created
+            if lock_new and not wrote:
+                path.unlink(missing_ok=True)
+                if root_new:
+                    with contextlib.suppress(OSError):
+                        self.root.rmdir()
 
     # -- contents -------------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any] | None:
@@ -889,7 +902,8 @@ def execute(
     t0 = time.perf_counter()
     store = Store(out)
     store.lock()
-    closers: list[Callable[[], None]] = [store.unlock]
+    wrote = False
+    closers: list[Callable[[], None]] = [lambda: store.unlock(wrote)]
     kept: list[str] = []
     try:
         from sim.outdir import survey
@@ -942,6 +956,7 @@ def execute(
         reps = design.spec.replications
         already = int(done.sum())
         invocation["runs_before"] = already
+        wrote = True
         write_json(store.manifest_path, sealed(manifest))
 
         pending = np.flatnonzero(~done)
