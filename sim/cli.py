@@ -205,7 +205,7 @@ class _RunJob:
         text = format_summary(
             world, results, outcomes, {c.label: c.factors for c in conditions}, header
         )
-        write_run(out, world, results, rows, meta, args.format, files=rd.planned)
+        write_run(out, world, results, rows, meta, args.format, files=rd.files)
         write_text(out / "summary.txt", text + "\n")
         figures = []
         if not args.no_figures:

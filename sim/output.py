@@ -57,6 +57,7 @@ class RunDir:
     planned: list[str]
     kept: list[str] = field(default_factory=list)  # entries hedgesim did not write (kept)
     removed: list[str] = field(default_factory=list)  # a previous run's files (with --force)
+    files: list[str] = field(default_factory=list)  # all hedgesim's files here: run.json's list
 
 
 def run_files(fmt: str) -> list[str]:
@@ -152,8 +153,8 @@ def prepare_out_dir(
             removed = [r for r in ours if TEMP_RE.match(Path(r).name)]
             for r in removed:
                 (out / r).unlink(missing_ok=True)
-        left = sorted(set(ours) - set(removed))
-        write_json(out / MARKER, {**claim, "files": sorted(set(left) | set(planned))})
+        files = sorted((set(ours) - set(removed)) | set(planned))
+        write_json(out / MARKER, {**claim, "files": files})
     except BaseException:
         lock.release()
         if not existed:
@@ -164,7 +165,7 @@ def prepare_out_dir(
             with contextlib.suppress(OSError):
                 (out / LOCK_NAME).unlink()
         raise
-    return RunDir(out, lock, planned, kept, removed)
+    return RunDir(out, lock, planned, kept, removed, files)
 
 
 PER_RUN_BYTES = 16_384

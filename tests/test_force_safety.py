@@ -305,3 +305,12 @@ def test_a_refused_sweep_leaves_no_trace(tmp_path, capsys):
     assert main(["sweep", str(spec), "--out", str(out), "-q", "-j", "1"]) == 2
     capsys.readouterr()
     assert sorted(p.name for p in out.iterdir()) == before  # no .hedgesim.lock left behind
+
+
+def test_a_rerun_without_figures_keeps_the_figures_on_hedgesims_list(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["run", TOY, *RUN, "--out", str(out)]) == 0
+    assert main(["run", TOY, *RUN, "--out", str(out), "--no-figures"]) == 0
+    assert "figures/network.png" in json.loads((out / "run.json").read_text())["files"]
+    assert main(["run", TOY, *RUN, "--out", str(out)]) == 0  # redraws its own figures
+    capsys.readouterr()
