@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(VENV)/bin/hedgesim run scenarios/iran_2021.yaml --out $(OUT) --force --ablate all \
-	  --ablate historical_distrust@IRN,expanding_options@IRN,partner_hedging@IRN,prioritizing_interests@IRN
+	  --ablate historical_distrust@IRN,nonalignment_doctrine@IRN,expanding_options@IRN,partner_hedging@IRN,prioritizing_interests@IRN
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -31,12 +31,7 @@ class State(mesa.Agent):
         self.code = w.ids[index]
         self.name = w.names[index]
         self.power = float(w.power[index])
-        self.preferences = {
-            "security": float(w.security[index]),
-            "autonomy": float(w.autonomy[index]),
-            "options": float(w.options[index]),
-            "interests": float(w.interest_weight[index]),
-        }
+        self.preferences = {k: float(v[index]) for k, v in w.prefs.items()}
 
     @property
     def distrust(self) -> np.ndarray:

@@ -93,7 +93,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.output import available_bytes, check_memory, estimate_bytes
 
     runs = sc.replications * len(conditions)
-    need = estimate_bytes(world.n, sc.params.steps, record_every, runs)
+    from sim.world import year_end_steps
+
+    history = len(year_end_steps(world.start, world.step, sc.params.steps))
+    need = estimate_bytes(world.n, sc.params.steps, record_every, runs, history)
     where = "argument --replications/-r" if args.replications else f"{args.scenario}"
     check_memory(
         need,
@@ -285,7 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the scenario JSON Schema")
     s.set_defaults(func=cmd_schema)
 
-    for module in ("sim.cli_landscape", "sim.cli_sweep", "sim.cli_plot", "sim.cli_explain"):
+    for module in (
+        "sim.cli_landscape",
+        "sim.cli_sweep",
+        "sim.cli_plot",
+        "sim.cli_explain",
+        "sim.cli_validate",
+    ):
         __import__(module)
         sys.modules[module].add_commands(sub)
     return p

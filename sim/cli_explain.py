@@ -33,9 +33,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     model = AlignmentModel(world, sc.mechanisms, sc.params, rng=seed_for(sc.seed, args.replication))
     if steps:
         model.run_for(steps)
-    if model.rule.static_version != model._version:  # what a step does first (none ran at 0)
-        model.rule.refresh_static(model.dyadic, model._version)
-    terms = model.rule.terms(model.ties, model.dyadic, model.active_regimes(model.steps))
+    model.rule.refresh_static(model.dyadic, model.attrs, model._version)
+    t = model.steps
+    terms = model.rule.terms(model.ties, model.dyadic, model.active_regimes(t), t)
     names = list(terms)
     i = world.index[args.state]
     off = f", switched off: {', '.join(factors)}" if factors else ""

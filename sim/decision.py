@@ -4,26 +4,44 @@ This is the one file to read (and change) to understand why states ally, befrien
 It knows nothing of files, the command line or plots.
 
 Every state uses the same rule. For state ``i`` and partner ``j`` the utility of a tie level
-``l`` (0 none, 1 friendship, 2 alliance) is a sum of terms, one per mechanism of docs/ODD.md, each
-weighted by scenario data and each switchable off (its term is then exactly zero). No tie is the
-reference: ``U[0] = 0`` (plus inertia when it is the current level). Rows are evaluated for all
-states at once with numpy because that is cheap, but read every formula as "state i looks at j".
+``l`` (0 none, 1 friendship, 2 alliance) is a sum of terms, one per mechanism of docs/ODD.md §7,
+each weighted by scenario data and each switchable off. No tie is the reference: ``U[0] = 0``
+(plus inertia when it is the current level). Rows are evaluated for all states at once with numpy
+because that is cheap, but read every formula as "state i looks at j".
+
+The mechanisms, in one line each (formulas in the methods below and in docs/ODD.md):
+
+- security (Walt 1987): a tie is worth the share of i's threats it removes; a threat is a rival's
+  power against the power i and its partners can muster; a partner helps with its power times the
+  reliability of the tie level (alliances: Leeds, Long & Mitchell 2000), never against itself;
+- partner hedging and historical distrust discount that help (a partner tied to my rival helps
+  less against it; a distrusted partner is less likely to honour a commitment, Kydd 2005);
+- autonomy (Morrow 1991): in an alliance the weaker side cedes freedom of action, the stronger
+  gains it;
+- entrapment (Snyder 1984): an ally's quarrels one does not share are the cost of the commitment;
+- sanctions: a target gains from ties with non-senders; third parties pay for ties with it;
+- expanding options (Kuik 2008): an alliance with j costs the payoff of i's ties with j's rivals,
+  which it forecloses; a friendship forecloses nothing;
+- non-alignment doctrine: a state's doctrine against alliances with great powers;
+- prioritizing interests: an alliance makes i follow a line that conflicts with its interests;
+- institutions: leaving an alliance or a treaty costs an exit cost calibrated on treaty durations.
 
 Arrays may carry leading axes before the last two (N, N) ones: K replications of one scenario
 advanced in lock-step (sim.lockstep) hold ties and distrust as (K, N, N), and every formula here
-broadcasts over them (``...`` indexing, ``axis=-1``; the level axis of a Pair comes first, and
-constant factors get the batch's axes from ``_per_pair``). Write new terms the same way; the tests
-check that a replication run in a batch is bit-for-bit the replication run alone.
+broadcasts over them (``...`` indexing, ``axis=-1``; the level axis of a Pair comes first). Write
+new terms the same way; the tests check that a replication run in a batch is bit-for-bit the
+replication run alone.
 
-Notation: ``s`` power, ``b[i, j] = s_j / (s_i + s_j)`` the partner's relative power, ``R`` rivalry,
-``C`` interest compatibility, ``D`` current distrust, ``H0`` perceived hedging, ``L`` current ties,
-``tau = (0, 0.5, 1)`` the weight of a tie level.
+Notation: ``s`` power, ``b[i, j] = s_j / (s_i + s_j)`` the partner's relative power, ``R``
+rivalry, ``C`` interest compatibility, ``D`` current distrust, ``H0`` perceived hedging, ``L``
+current ties, ``tau = (0, 0.5, 1)`` the weight of a tie level.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,8 +49,9 @@ from sim.schema import MECHANISMS, Mechanisms, Params
 from sim.world import Regime, World
 
 TAU = np.array([0.0, 0.5, 1.0])  # weight of none / friendship / alliance
-EXPOSURE = np.array([0.1, 0.6, 1.0])  # how much a sender can hurt you, by your tie with it
-OPTION_VALUE = np.array([0.2, 1.0, 0.0])  # option a rival of j is to i, by i's tie with it
+MAX_THREATS = 8
+"""Rivals each state weighs in its security: its most threatening ones (Walt: states balance
+against the greatest threat; a state in the data has at most 5 strategic rivals at once)."""
 
 Pair = np.ndarray
 """A (2, ..., N, N) array: ``[0]`` is added to the utility of friendship, ``[1]`` to that of
@@ -40,11 +59,6 @@ alliance (both relative to no tie); between them, the replication axis of a lock
 Unpacks as ``friendship, alliance = pair``."""
 Terms = dict[str, Pair]
 """mechanism name -> its Pair."""
-
-
-def _both(cost: np.ndarray, friendship: float, alliance: float) -> Pair:
-    """``cost`` scaled by one factor for friendship and one for alliance, as a Pair."""
-    return cost[None] * np.array([friendship, alliance])[:, None, None]
 
 
 @dataclass
@@ -58,46 +72,106 @@ class Dyadic:
     hedging: np.ndarray
 
 
+@dataclass
+class Attributes:
+    """The state-level quantities in force at a step (events and power series change them)."""
+
+    power: np.ndarray  # (N,)
+    prefs: dict[str, np.ndarray]  # preference name -> (N,)
+
+
+def exit_cost(
+    temperature: float, break_hazard: float, step_years: float, review: float, sides: int = 2
+) -> float:
+    """The utility of keeping an alliance that makes one whose reasons are exactly balanced break
+    at ``break_hazard`` per year.
+
+    Each side reviews it with probability ``review`` per step and then keeps it with logit
+    probability ``1 / (1 + exp(-x / T))``; it ends when either side leaves, so the per-step
+    hazard is ``1 - (1 - review * q)^2`` with ``q`` one side's chance of leaving at a review
+    (``sides=1``: one member leaving a treaty). Solving for ``x`` at the scenario's step length
+    gives the exit cost.
+    """
+    h_step = 1.0 - (1.0 - break_hazard) ** step_years
+    q = min(0.5, (1.0 - (1.0 - h_step) ** (1.0 / sides)) / review)
+    return temperature * math.log((1.0 - q) / q)
+
+
+def sanction_bite(elapsed_years: np.ndarray, buildup: float, half_life: float | None) -> np.ndarray:
+    """Share of a regime's level that bites after ``elapsed_years`` in force: its cost builds up
+    (``1 - exp(-t / buildup)``) and fades as the target adapts (halving every ``half_life``)."""
+    t = np.asarray(elapsed_years, dtype=float)
+    grow = 1.0 - np.exp(-t / buildup) if buildup > 0 else np.ones_like(t)
+    fade = np.exp2(-t / half_life) if half_life else np.ones_like(t)
+    return grow * fade
+
+
+def entrapment(R: np.ndarray, s: np.ndarray, honoured: float, block: int = 32) -> np.ndarray:
+    """Expected cost to i of j's quarrels that i does not share (Snyder 1984).
+
+    ``E[i, j] = honoured * sum_k (R[j, k] - R[i, k])+ * s_k / (s_j + s_k) * s_k / (s_i + s_k)``:
+    for each of j's rivals k, the part of the quarrel that is j's alone, times how much j needs
+    help against k (a partner able to face k alone rarely calls on its allies), times what
+    fighting k costs i (k's power against i's), times the share of commitments honoured.
+    """
+    n = len(s)
+    q = s[None, :] / (s[:, None] + s[None, :])  # q[i, k]: k's power against i's
+    np.fill_diagonal(q, 0.0)
+    out = np.empty((n, n))
+    for a in range(0, n, block):
+        rows = slice(a, min(n, a + block))
+        excess = np.maximum(R[None, :, :] - R[rows, None, :], 0.0)  # [i, j, k]
+        out[rows] = np.einsum("ijk,jk,ik->ij", excess, q, q[rows])
+    np.fill_diagonal(out, 0.0)
+    # k = j contributes R[j, j] = 0; k = i is removed by q[i, i] = 0
+    return honoured * out
+
+
 @dataclass(frozen=True)
 class _Regimes:
-    """A set of active sanctions regimes as arrays (R regimes, S senders), built once per set."""
+    """A set of active sanctions regimes as arrays (R regimes), built once per set and version."""
 
-    senders: np.ndarray  # (S,) every state sending some regime
-    support_pair: Pair  # the target's support from each partner, weighted, as a Pair
-    sender_power: np.ndarray  # (S, R) sender power where it sends regime r
-    keep: np.ndarray  # (N, R) 1 where the state is a third party of regime r
-    sender_level: np.ndarray  # (N, R) the level where the state sends regime r (its own cost)
-    target_columns: np.ndarray  # (R, N) 1 where regime r targets the column state
-    pressed: np.ndarray  # (R,) level * secondary
+    targets: np.ndarray  # (R, N) 1 where regime r targets the column state
+    level: np.ndarray  # (R,)
+    secondary: np.ndarray  # (R,)
+    start: np.ndarray  # (R,) first step in force
+    before: np.ndarray  # (R,) years in force before the start
+    support_share: np.ndarray  # (N, N) s_j / (s_j + senders' power against i), 0 for senders
+    exposure: np.ndarray  # (N, R) third party j's exposure to regime r's senders, 0 otherwise
+    sender_cost: np.ndarray  # (N, N) cost to j of a tie with i because j sanctions i
 
     @classmethod
-    def build(
-        cls, active: Sequence[Regime], power: np.ndarray, rel: np.ndarray, weights: np.ndarray
-    ) -> _Regimes:
+    def build(cls, active: Sequence[Regime], power: np.ndarray, rivalry: np.ndarray) -> _Regimes:
         n, k = len(power), len(active)
-        free = np.ones(n)  # product of (1 - level) over regimes targeting each state
-        sends = np.zeros((n, n), dtype=bool)  # sends[i, j]: i sanctions j
-        sender_power = np.zeros((n, k))
+        sends = np.zeros((n, n), dtype=bool)  # sends[j, i]: j sanctions i
+        targets = np.zeros((k, n))
         is_sender = np.zeros((n, k), dtype=bool)
         is_target = np.zeros((n, k), dtype=bool)
+        keep = np.ones((n, n))  # product of (1 - level) over regimes j sends on i
         for c, r in enumerate(active):
-            free[r.targets] *= 1.0 - r.level
             sends[np.ix_(r.senders, r.targets)] = True
-            sender_power[r.senders, c] = power[r.senders]
+            targets[c, r.targets] = 1.0
             is_sender[r.senders, c] = True
             is_target[r.targets, c] = True
-        senders = np.flatnonzero(is_sender.any(axis=1))
-        # a level of exactly 1 would give log(0) below; 1 - 1e-12 is the same pressure
-        level = np.minimum(np.array([r.level for r in active]), 1.0 - 1e-12)
+            keep[np.ix_(r.senders, r.targets)] *= 1.0 - min(r.level, 1.0 - 1e-12)
+        against = sends.T.astype(float) @ power  # (N,) power of all senders against each state
+        share = power[None, :] / (power[None, :] + against[:, None])  # [i, j]
+        support_share = share * ~sends.T
+        np.fill_diagonal(support_share, 0.0)
+        # the leverage of a regime's senders on j: their power, less where they are j's rivals
+        # (a rival of the sender has little trade with it to lose)
+        leverage = (1.0 - rivalry) @ (is_sender * power[:, None])  # (N, R)
         third = ~is_sender & ~is_target
+        exposure = third * leverage / (power[:, None] + leverage)
         return cls(
-            senders=senders,
-            support_pair=((1.0 - free)[:, None] * rel * ~sends.T)[None] * weights,
-            sender_power=sender_power[senders],
-            keep=third.astype(float),
-            sender_level=(is_sender & ~is_target) * level,
-            target_columns=is_target.T.astype(float),
-            pressed=np.array([r.level * r.secondary for r in active]),
+            targets=targets,
+            level=np.array([r.level for r in active]),
+            secondary=np.array([r.secondary for r in active]),
+            start=np.array([r.start for r in active]),
+            before=np.array([r.in_force_years for r in active]),
+            support_share=support_share,
+            exposure=exposure,
+            sender_cost=1.0 - keep,
         )
 
 
@@ -111,264 +185,396 @@ class DecisionRule:
         self.batch_axes = batch_axes  # leading replication axes of ties and distrust (0 or 1)
         self.m = mechanisms
         self.p = params
-        s = world.power
         self.n = world.n
-        self.rel = s[None, :] / (s[:, None] + s[None, :])  # b[i, j]
-        self.s_hat = s / s.max()
         self.enabled = {name: getattr(mechanisms, name).enabled for name in MECHANISMS}
         self.static_version: int | None = None
         self._regime_cache: dict[tuple[int, ...], _Regimes] = {}
-        self._last_active: Sequence[Regime] | None = None
-        self._last_parts: _Regimes | None = None
-        self._static_sum_key: int | None = None
-        self._static_sum: Pair = np.zeros((2, 0, 0))
-        self._rows = np.arange(self.n)[:, None]
-        self._cols = np.arange(self.n)[None, :]
-        self._off_diagonal = 1.0 - np.eye(self.n)
+        self._sanction_key: tuple[int, int | None] | None = None
+        self._sanction_pair = np.zeros((0, 0))
         self._diagonal = np.arange(self.n)
-        self._power_col = world.power[:, None]
-        # inertia relative to no tie, indexed [friendship/alliance, current level]
+        sec = mechanisms.security
+        self.rho = np.array([0.0, sec.friendship_reliability, sec.alliance_reliability])
         k = params.inertia
-        self._inertia = np.array([[-k, k, 0.0], [-k, 0.0, k]])
-        m = mechanisms
-        sa = m.security_autonomy
-        self._reliability = np.array([0.0, sa.friendship_reliability, sa.alliance_reliability])
-        self._reliability_pair = self._per_pair(self._reliability[1:, None, None])
-        self._neg_rel = -self.rel
-        self._options_scale = (m.expanding_options.weight * world.options)[:, None]
-        self._options_factors = self._per_pair(
-            np.array([1.0, -m.expanding_options.alliance_factor])[:, None, None]
-        )
-        ph, hd, sp = m.partner_hedging, m.historical_distrust, m.sanctions_pressure
-        # (2, N, 1): the mechanism weight, its friendship share, and each state's own sensitivity
-        self._hedging_factors = self._per_pair(
-            -ph.weight
-            * np.array([ph.friendship_factor, 1.0])[:, None, None]
-            * world.hedging_weight[None, :, None]
-        )
-        self._distrust_factors = self._per_pair(
-            -hd.weight
-            * np.array([hd.friendship_factor, 1.0])[:, None, None]
-            * world.distrust_weight[None, :, None]
-        )
-        self._third_factors = self._per_pair(
-            sp.weight * sp.third_party * np.array([sp.third_party_friendship, 1.0])[:, None, None]
-        )
+        # probability that a pair reviews its tie in a step (1: every step)
+        self.review = min(1.0, world.step_years / params.review_years)
+        self._upper = np.triu(np.ones((self.n, self.n), dtype=bool), 1)
+        inst = mechanisms.institutions
+        self.exit = inst.weight * inst.exit_cost if inst.enabled else k
+        self.treaty_exit = inst.weight * inst.treaty_exit_cost if inst.enabled else k
+        # inertia relative to no tie, indexed [friendship/alliance, current level]
+        self._inertia = np.array([[-k, k, 0.0], [-k, 0.0, self.exit]])
 
     def _per_pair(self, factor: np.ndarray) -> np.ndarray:
         """A (2, a, b) factor of a Pair with the batch's axes after the level axis."""
         return factor.reshape(factor.shape[:1] + (1,) * self.batch_axes + factor.shape[1:])
 
-    # -- quantities that change only when dyadic data changes (events) ----------------------------
-    def refresh_static(self, dy: Dyadic, version: int) -> None:
-        """Recompute what does not depend on current ties; skipped unless an event changed data."""
+    # -- quantities that change only when data changes (events, power series) ------------------
+    def refresh_static(self, dy: Dyadic, at: Attributes, version: int) -> None:
+        """Recompute what does not depend on current ties or distrust; skipped unless an event
+        changed data since the last call."""
         if self.static_version == version:
             return
         self.static_version = version
-        w = self.world
+        m, p = self.m, self.p
+        s = at.power
+        pref = at.prefs
         R = dy.rivalry
-        sa = self.m.security_autonomy
-        # Security need (Morrow): the rivals' power against one's own, in [0, 1).
-        threat = R @ w.power
-        need = threat / (w.power + threat)
-        self.security_scale = (sa.weight * w.security * need)[:, None] * self.rel
-        # Autonomy (Morrow's asymmetry): 2b - 1 is > 0 when the partner is stronger.
-        self.autonomy_cost = (sa.weight * sa.autonomy_cost * w.autonomy)[:, None] * (
-            2.0 * self.rel - 1.0
+        self.s = s
+        self.rel = s[None, :] / (s[:, None] + s[None, :])  # b[i, j]
+        # -- threats: one edge per (state, rival), the MAX_THREATS most threatening rivals each
+        theta = R * (s[None, :] / (s[:, None] + s[None, :]))
+        np.fill_diagonal(theta, 0.0)
+        order = np.argsort(-theta, axis=1, kind="stable")[:, :MAX_THREATS]
+        keep = np.take_along_axis(theta, order, axis=1) > 0
+        ei = np.repeat(np.arange(self.n), keep.sum(axis=1))
+        ek = order[keep]
+        self.ei, self.ek = ei, ek
+        self._edges = np.arange(len(ei))
+        # edge arrays are float32: they are (E, N) per step, the hot path of large worlds
+        f32 = np.float32
+        self.edge_rival_power = s[ek][:, None].astype(f32)  # (E, 1)
+        self.edge_own_power = s[ei].astype(f32)  # (E,)
+        # edge weight: rivalry, the state's security weight and the rival's power
+        w_sec = m.security.weight * pref["security"]
+        self.edge_weight = (R[ei, ek] * w_sec[ei] * s[ek])[:, None].astype(f32)
+        self._s32 = s.astype(f32)
+        self._rho32 = self.rho.astype(f32)
+        first = np.flatnonzero(np.r_[True, ei[1:] != ei[:-1]]) if len(ei) else np.zeros(0, int)
+        self._segments, self._threatened = first, ei[first]
+        # -- the part of a partner's help that events alone change: rivalry with it, perceived
+        # hedging (H0); distrust is learned, so it is applied each step
+        hedging_on = self.enabled["partner_hedging"]
+        self.w_hedge = (m.partner_hedging.weight * pref["hedging"]) if hedging_on else None
+        help_static = 1.0 - R
+        np.fill_diagonal(help_static, 0.0)  # a state is not its own partner
+        self.help_raw = help_static.copy()
+        if hedging_on:
+            help_static = help_static * np.clip(1.0 - self.w_hedge[:, None] * dy.hedging, 0, None)
+            self.edge_w_hedge = self.w_hedge[ei][:, None].astype(f32)  # (E, 1)
+            self._tau32 = TAU.astype(f32)
+        self.help_static = help_static.astype(f32)
+        self.help_raw = self.help_raw.astype(f32)
+        distrust_on = self.enabled["historical_distrust"]
+        self.w_distrust = (
+            (m.historical_distrust.weight * pref["distrust"])[:, None] if distrust_on else None
         )
-        # Entrapment (Snyder): j's quarrels that i does not share, weighted by the rival's power.
-        M = R * self.s_hat[None, :]
-        ent = M.sum(axis=1)[None, :] - R @ M.T - M.T
-        np.fill_diagonal(ent, 0.0)
-        self.entrapment = np.clip(ent, 0.0, None)
-        self.inv_rival_mass = 1.0 / (R.sum(axis=1) + 1e-12)
-        self._inv_mass_col = self.inv_rival_mass[:, None]
-        self._options_weight = self._options_scale * self.inv_rival_mass[None, :]
-        self.divergence = (1.0 - dy.interests) / 2.0
-        compat = (1.0 + dy.interests) / 2.0
-        self.gains = self.p.cooperation * compat + dy.affinity
-        self.alliance_gains = self.gains + self.p.alliance_gains * compat
-        self.rival_cost = self.p.rivalry_cost * R
+        # -- alliance-only terms that depend on data alone
+        zero = np.zeros((self.n, self.n))
+        self._price = None
+        self.static_terms: Terms = {}
+        rel = self.rel
+        if self.enabled["autonomy"]:
+            a = m.autonomy
+            cost = (a.weight * a.commitment * pref["autonomy"])[:, None] * np.ones_like(rel)
+            self.static_terms["autonomy"] = np.stack([zero, -cost])
+            # the junior's share of its surplus that it pays, and the autonomy weights
+            self._price = a.weight * a.bargain * np.clip(2.0 * rel - 1.0, 0.0, None)
+            self._aut = pref["autonomy"]
+        if self.enabled["entrapment"]:
+            ent = entrapment(R, s, m.security.alliance_reliability)
+            self.static_terms["entrapment"] = np.stack([zero, -m.entrapment.weight * ent])
+        if self.enabled["prioritizing_interests"]:
+            conflict = np.clip(-dy.interests, 0.0, None)
+            cost = (m.prioritizing_interests.weight * pref["interests"])[:, None] * conflict
+            self.static_terms["prioritizing_interests"] = np.stack([zero, -cost * 2.0 * rel])
+        if self.enabled["nonalignment_doctrine"]:
+            great = s / s.max()
+            cost = (m.nonalignment_doctrine.weight * pref["doctrine"])[:, None] * great[None, :]
+            self.static_terms["nonalignment_doctrine"] = np.stack([zero, -cost])
+        gains = p.cooperation * dy.interests + dy.affinity - p.rivalry_cost * R
+        self.static_terms["base"] = np.stack(
+            [
+                gains - p.friendship_cost,
+                gains + p.alliance_gains * dy.interests - p.alliance_cost,
+            ]
+        )
+        total = sum(self.static_terms.values())
+        total[:, self._diagonal, self._diagonal] = 0.0
+        self._static_sum = self._per_pair(total)
+        self.w_options = (
+            (m.expanding_options.weight * pref["options"])[:, None]
+            if self.enabled["expanding_options"]
+            else None
+        )
+        self._rivalry = R
+        self._sanction_key = None
+        self._regime_cache.clear()
 
-    # -- the mechanisms -------------------------------------------------------------------------
-    def security_autonomy(self, L: np.ndarray) -> Pair:
-        """Protection bought from a partner, with diminishing returns; autonomy paid for it.
+    # -- security, with the discounts of distrust and partner hedging --------------------------
+    def _edge_help(
+        self, L: np.ndarray, D: np.ndarray, hedging: bool = True, distrust: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Help per unit of reliability that each partner j brings against each threat edge.
 
-        ``value[i, j] = w * security_i * need_i * b[i, j] * prod_{k!=j} (1 - b[i,k] r(L[i,k]))``:
-        the partner's relative power against the need that i's other ties leave uncovered, where
-        ``r`` is the reliability of a tie level (honoured alliance commitments, a friend's help).
-        The alliance pays autonomy ``w * autonomy_i * cost * (2 b[i, j] - 1)``: the weaker side
-        cedes freedom of action, the stronger gains influence (negative cost).
+        ``B[e, j] = s_j (1 - R[i, j]) (1 - h_i H0[i, j]) (1 - d_i D[i, j]) (1 - h_i tau(L[j, k]))``
+        for the edge ``e = (i, k)``, zero for ``j = k`` (a rival does not help against itself)
+        and ``j = i``; and ``rho[e, j]``, the reliability of i's current tie level with j.
         """
-        log_free = np.log1p(self._neg_rel * self._reliability.take(L))  # log(1 - b[i,k] r(L[i,k]))
-        value = self.security_scale * np.exp(log_free.sum(axis=-1)[..., None] - log_free)
-        out = value[None] * self._reliability_pair
-        out[1] -= self.autonomy_cost
+        f = self.help_static if hedging else self.help_raw
+        if distrust and self.w_distrust is not None:
+            f = f * np.clip(1.0 - self.w_distrust * D, 0.0, None).astype(np.float32)
+        base = f * self._s32
+        B = base[..., self.ei, :]  # (..., E, N)
+        B[..., self._edges, self.ek] = 0.0  # a rival does not help against itself
+        if hedging and self.w_hedge is not None:
+            # j's ties with the rival k of each edge, as (..., E, N)
+            tied = self._tau32.take(L)[..., :, self.ek].swapaxes(-1, -2)
+            tied *= self.edge_w_hedge
+            np.subtract(np.float32(1.0), tied, out=tied)
+            np.maximum(tied, np.float32(0.0), out=tied)
+            B = B * tied if B.ndim < tied.ndim else np.multiply(B, tied, out=B)
+        return B, self._rho32.take(L)[..., self.ei, :]
+
+    def _rows(self, edge_values: np.ndarray) -> np.ndarray:
+        """(..., E, M) values per threat edge summed into (..., N, M) per threatened state."""
+        out = np.zeros((*edge_values.shape[:-2], self.n, edge_values.shape[-1]))  # float64
+        if len(self._segments):
+            out[..., self._threatened, :] = np.add.reduceat(
+                edge_values, self._segments, axis=edge_values.ndim - 2
+            )
         return out
 
-    def abandonment_entrapment(self, L: np.ndarray) -> Pair:
-        """Binding ties drag a state into its partner's quarrels that it does not share.
+    def security(
+        self, L: np.ndarray, D: np.ndarray, hedging: bool = True, distrust: bool = True
+    ) -> Pair:
+        """The share of i's threats that a friendship or an alliance with j would remove.
 
-        ``E[i, j] = sum_{k != i} R[j, k] (1 - R[i, k]) s_k / max(s)`` (j's quarrel with i itself
-        drags i into nothing); an alliance pays ``w * E``, a friendship the ``friendship_factor``
-        share of it.
+        For each rival k of i (an edge), i's insecurity is ``R[i, k] s_k / (P + s_k)`` with ``P``
+        the power i musters against k: its own plus ``rho(L[i, j]) B[e, j]`` from each partner
+        (see :meth:`_edge_help`). The value of level ``l`` with j is the insecurity removed by
+        raising j's help from nothing to ``rho(l) B[e, j]`` while i's other ties stay as they are
+        (diminishing returns), summed over i's threats and weighted by ``w * security_i``. States
+        attend to their ``MAX_THREATS`` most threatening rivals (``R s_k / (s_i + s_k)``).
         """
-        m = self.m.abandonment_entrapment
-        return _both(self.entrapment, -m.weight * m.friendship_factor, -m.weight)
+        B, rho_now = self._edge_help(L, D, hedging, distrust)
+        current = rho_now * B
+        self._edge_cache = (B, current)
+        muster = self.edge_own_power + current.sum(axis=-1)  # (..., E)
+        d0 = muster[..., None] - current  # the power i musters without j
+        d0 += self.edge_rival_power
+        out = []
+        for r in self._rho32[1:]:
+            x = r * B
+            v = d0 + x
+            v *= d0
+            np.divide(x, v, out=v)
+            v *= self.edge_weight
+            out.append(self._rows(v))
+        return np.stack(out)
 
-    def partner_hedging(self, L: np.ndarray, dy: Dyadic) -> Pair:
-        """A partner tied to my rivals (or seen hedging) may abandon me; alliances suffer most.
+    def transfer(self, sec: Pair) -> np.ndarray:
+        """Morrow's exchange: the junior partner pays for the protection an alliance adds with
+        policy concessions that the senior gains.
 
-        ``h[i, j] = min(1, sum_k R[i, k] tau(L[j, k]) / sum_k R[i, k] + H0[i, j])``: the share of
-        i's rivalry that j is tied to (ties weighted by level), plus the hedging i perceives from
-        j's acts (votes for sanctions, a halted delivery).
+        ``tau[i, j] = bargain * (2 b[i, j] - 1)+ * (sec_A[i, j] - sec_F[i, j])+``: a share of the
+        security the alliance adds over a friendship, larger the more unequal the pair. The
+        junior pays ``autonomy_i * tau[i, j]``; the senior j gains ``autonomy_j * tau[i, j]``.
         """
-        h = (dy.rivalry @ TAU.take(L).swapaxes(-1, -2)) * self._inv_mass_col + dy.hedging
-        return np.minimum(h, 1.0)[None] * self._hedging_factors
+        tau = self._price * np.maximum(sec[1] - sec[0], 0.0)
+        return self._aut[:, None] * (tau.swapaxes(-1, -2) - tau)
 
-    def historical_distrust(self, dy: Dyadic) -> Pair:
-        """Distrust discounts any tie, binding ones more (you must rely on the partner).
-
-        An alliance pays ``w * D[i, j]``, a friendship the ``friendship_factor`` share of it; ``D``
-        starts at the scenario's historical distrust and is learned (sim.model).
-        """
-        return dy.distrust[None] * self._distrust_factors
-
+    # -- sanctions ----------------------------------------------------------------------------
     def _regime_parts(self, active: Sequence[Regime]) -> _Regimes:
-        """Arrays describing a set of active regimes, cached per set (sets change rarely)."""
-        if active is self._last_active:  # the model hands the same list until the set changes
-            return self._last_parts
         key = tuple(id(r) for r in active)
         hit = self._regime_cache.get(key)
         if hit is None:
-            sp = self.m.sanctions_pressure
-            weights = sp.weight * np.array([sp.support_friendship, 1.0])[:, None, None]
-            hit = _Regimes.build(active, self.world.power, self.rel, weights)
-            hit = replace(hit, support_pair=self._per_pair(hit.support_pair))
+            hit = _Regimes.build(active, self.s, self._rivalry)
             self._regime_cache[key] = hit
-        self._last_active, self._last_parts = active, hit
         return hit
 
-    def sanctions_pressure(self, L: np.ndarray, active: Sequence[Regime]) -> Pair:
-        """Sanctions push a target toward powers that do not sanction it, and make third parties
-        pay for close ties with it in proportion to what the senders can do to them.
+    def sanctions_pressure(self, active: Sequence[Regime], t: int) -> np.ndarray:
+        """(N, N) added to both levels: a target's gain from ties with non-senders, minus what a
+        tie with a target costs senders and third parties. Depends on the step, not on ties.
 
-        Target ``i`` gains ``w * P_i * b[i, j]`` from a tie with a non-sender ``j`` (a friendship
-        ``support_friendship`` of it), where ``P_i = 1 - prod_r (1 - level_r)`` over the regimes on
-        it. A third party ``j`` pays, per regime, ``level * secondary * x_j / (s_j + x_j)`` for a
-        tie with the target, where ``x_j`` sums the senders' power weighted by j's ties with them
-        (a friend of the US has more to lose); senders pay ``level`` instead (one does not
-        befriend whom one sanctions), all scaled by ``w * third_party``; regimes combine as
-        ``1 - prod(1 - share)``; a friendship pays ``third_party_friendship`` of the cost.
+        Regime r bites ``level_r * bite(t - start_r)`` (:func:`sanction_bite`). Target i's
+        pressure is ``P_i = 1 - prod_r (1 - bite_r)`` over the regimes on it; a tie with a
+        non-sender j is worth ``w * P_i * s_j / (s_j + S_i)`` (``S_i`` the power of i's
+        sanctioners: what j can replace). A third party j pays, per regime on i,
+        ``bite_r * secondary_r * S_r / (s_j + S_r)`` (small states are most exposed), combined as
+        ``1 - prod(1 - share)`` and scaled by ``w * third_party`` (``S_r`` discounted by the
+        senders' rivalry with j: a rival of the sender has little to lose); a sender pays its full
+        level (one does not befriend whom one sanctions). The non-sender j earns ``rent`` times
+        what the tie is worth to the target (sanctions busting pays, Early 2015).
         """
+        key = (tuple(id(r) for r in active), t)
+        if key == self._sanction_key:
+            return self._sanction_pair
+        sp = self.m.sanctions_pressure
         g = self._regime_parts(active)
-        exposure = EXPOSURE.take(L.take(g.senders, axis=-1)) @ g.sender_power  # (..., N, R)
-        share = (g.pressed * exposure / (self._power_col + exposure)) * g.keep + g.sender_level
-        # cost[j, t] = 1 - prod over regimes on t of (1 - share[j, r])
-        kept = np.exp(np.log1p(-share) @ g.target_columns)
-        return g.support_pair + (kept - 1.0)[None] * self._third_factors
-
-    def expanding_options(self, L: np.ndarray, dy: Dyadic) -> Pair:
-        """Ties to competing camps at once are worth more than their sum; an alliance forecloses.
-
-        ``O[i, j] = sum_k R[j, k] v(L[i, k]) / sum_k R[j, k]`` in [0, 1]: the share of j's rivalry
-        that i bridges by being friends with j's rivals (v = 1) or keeping them as an option
-        (v = 0.2); a rival of j that i is allied with is no option (v = 0).
-        """
-        v = OPTION_VALUE.take(L) * self._off_diagonal
-        # bridged[i, j] = (v @ R.T)[i, j] / sum_k R[j, k], weighted by i's options preference
-        return ((v @ dy.rivalry.T) * self._options_weight)[None] * self._options_factors
-
-    def prioritizing_interests(self, L: np.ndarray | None = None) -> Pair:
-        """An alliance makes a state follow the alliance's line; divergent interests then cost.
-
-        ``cost[i, j] = w * interests_i * (1 - C[i, j]) / 2 * 2 b[i, j]``: the line is set mostly by
-        the stronger partner, so the weaker side bends further (equal partners pay the plain
-        divergence). A friendship binds no policy and pays only ``friendship_factor`` of it.
-        """
-        m = self.m.prioritizing_interests
-        cost = (self.world.interest_weight[:, None] * m.weight) * self.divergence * 2.0 * self.rel
-        return _both(cost, -m.friendship_factor, -1.0)
-
-    # -- assembling ------------------------------------------------------------------------------
-    STATIC: tuple[str, ...] = ("abandonment_entrapment", "prioritizing_interests")
-    """Mechanisms whose terms depend only on dyadic data, not on current ties."""
-
-    def _base(self) -> Pair:
-        """Always-on terms: gains of cooperation, upkeep, and the cost of a tie with a rival."""
-        p = self.p
-        return np.stack(
-            [
-                self.gains - p.friendship_cost - self.rival_cost,
-                self.alliance_gains - p.alliance_cost - 2.0 * self.rival_cost,
-            ]
-        )
-
-    def terms(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime]) -> Terms:
-        """Each enabled mechanism's contribution, plus the always-on base terms (for explaining)."""
-        on = self.enabled
-        out: Terms = {}
-        if on["security_autonomy"]:
-            out["security_autonomy"] = self.security_autonomy(L)
-        if on["abandonment_entrapment"]:
-            out["abandonment_entrapment"] = self.abandonment_entrapment(L)
-        if on["partner_hedging"]:
-            out["partner_hedging"] = self.partner_hedging(L, dy)
-        if on["historical_distrust"]:
-            out["historical_distrust"] = self.historical_distrust(dy)
-        if on["sanctions_pressure"] and active:
-            out["sanctions_pressure"] = self.sanctions_pressure(L, active)
-        if on["expanding_options"]:
-            out["expanding_options"] = self.expanding_options(L, dy)
-        if on["prioritizing_interests"]:
-            out["prioritizing_interests"] = self.prioritizing_interests(L)
-        out["base"] = self._base()
+        elapsed = g.before + (t - g.start + 1) * self.world.step_years
+        bite = g.level * sanction_bite(elapsed, sp.buildup_years, sp.adaptation_half_life_years)
+        bite = np.minimum(bite, 1.0 - 1e-12)
+        pressure = 1.0 - np.exp(np.log1p(-bite) @ g.targets)  # (N,)
+        support = pressure[:, None] * g.support_share  # [target i, non-sender j]
+        share = g.exposure * (bite * g.secondary)[None, :]  # (N, R)
+        third = 1.0 - np.exp(np.log1p(-share) @ g.targets)  # [j, i]
+        rent = sp.rent * support.T  # what the lifeline earns the non-sender j
+        out = sp.weight * (support + rent - sp.third_party * third - g.sender_cost)
+        out[self._diagonal, self._diagonal] = 0.0
+        self._sanction_key, self._sanction_pair = key, out
         return out
 
-    def relative_utilities(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime]) -> Pair:
-        """Utilities of friendship and alliance *relative to no tie*, inertia included.
+    # -- options ------------------------------------------------------------------------------
+    def expanding_options(self, L: np.ndarray, before: Pair) -> Pair:
+        """An alliance with j costs the payoff of i's ties with j's rivals: it forecloses them.
 
-        The same sum as :meth:`terms`, but the terms that do not depend on ties are added once
-        per version of the dyadic data instead of every step (this is the hot path of every run).
+        ``cost[i, j] = w * options_i * sum_k R[j, k] V[i, k]`` where ``V[i, k]`` is what i's
+        current tie with k is worth to it (its utility before options, at least 0; nothing when
+        there is no tie): a full rival of j ends the tie, a partial one part of it. A friendship
+        with j forecloses nothing.
         """
-        if self._static_sum_key != self.static_version:
-            total = self._base()
-            for name in self.STATIC:
-                if self.enabled[name]:
-                    total += getattr(self, name)(L)
-            self._static_sum = self._per_pair(total)
-            self._static_sum_key = self.static_version
-        on = self.enabled
-        # inertia: keeping the current level is worth a little (diplomacy is slow to change)
-        U = self._static_sum + self._inertia.take(L, axis=1)
-        if on["security_autonomy"]:
-            U += self.security_autonomy(L)
-        if on["partner_hedging"]:
-            U += self.partner_hedging(L, dy)
-        if on["historical_distrust"]:
-            U += self.historical_distrust(dy)
-        if on["expanding_options"]:
-            U += self.expanding_options(L, dy)
-        if on["sanctions_pressure"] and active:
-            U += self.sanctions_pressure(L, active)
+        value = np.where(L == 1, before[0], np.where(L == 2, before[1], 0.0))
+        np.maximum(value, 0.0, out=value)
+        cost = self.w_options * (value @ self._rivalry)
+        return np.stack([np.zeros_like(cost), -cost])
+
+    # -- assembling ---------------------------------------------------------------------------
+    def _before_options(
+        self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime], t: int
+    ) -> tuple[Pair, Pair | None]:
+        """Every term but options and inertia, summed, and the security Pair."""
+        U = np.empty((2, *L.shape))
+        U[...] = self._static_sum
+        sec = None
+        if self.enabled["security"] and len(self.ei):
+            sec = self.security(L, dy.distrust)
+            U += sec
+            if self._price is not None:
+                U[1] += self.transfer(sec)
+        if self.enabled["sanctions_pressure"] and active:
+            U += self.sanctions_pressure(active, t)
+        return U, sec
+
+    def base_utilities(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime], t: int) -> Pair:
+        """Utilities of friendship and alliance relative to no tie, without inertia (for
+        treaties) — the sum of :meth:`terms`."""
+        U, sec = self._before_options(L, dy, active, t)
+        self._security_pair = sec
+        if self.w_options is not None:
+            U += self.expanding_options(L, U)
+        U[:, ..., self._diagonal, self._diagonal] = 0.0
         return U
 
-    def utilities(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime]) -> np.ndarray:
+    def with_inertia(self, U: Pair, L: np.ndarray) -> Pair:
+        """Add the value of keeping the current level: inertia for friendships and no tie, the
+        exit cost of institutions for alliances (in place; returns ``U``)."""
+        U += self._inertia.take(L, axis=1)
+        return U
+
+    def relative_utilities(
+        self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime], t: int
+    ) -> Pair:
+        """Utilities of friendship and alliance *relative to no tie*, inertia included (the hot
+        path of every run)."""
+        return self.with_inertia(self.base_utilities(L, dy, active, t), L)
+
+    def terms(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime], t: int) -> Terms:
+        """Each mechanism's contribution (for explaining); they sum to :meth:`base_utilities`.
+
+        Security is shown undiscounted, and distrust and partner hedging as what their discounts
+        take away from it (distrust first, then hedging), so the three add up to the security
+        that enters the utility.
+        """
+        out: Terms = {}
+        if self.enabled["security"] and len(self.ei):
+            raw = self.security(L, dy.distrust, hedging=False, distrust=False)
+            with_d = self.security(L, dy.distrust, hedging=False)
+            full = self.security(L, dy.distrust)
+            out["security"] = raw
+            if self.enabled["historical_distrust"]:
+                out["historical_distrust"] = with_d - raw
+            if self.enabled["partner_hedging"]:
+                out["partner_hedging"] = full - with_d
+        for name, pair in self.static_terms.items():
+            if name != "base":
+                out[name] = np.broadcast_to(self._per_pair(pair), (2, *L.shape)).copy()
+        if "security" in out and self._price is not None:
+            full = sum(
+                out[k] for k in ("security", "historical_distrust", "partner_hedging") if k in out
+            )
+            out["autonomy"][1] += self.transfer(full)
+        if self.enabled["sanctions_pressure"] and active:
+            s = self.sanctions_pressure(active, t)
+            out["sanctions_pressure"] = np.broadcast_to(s, (2, *L.shape)).copy()
+        base = self._per_pair(self.static_terms["base"])
+        out["base"] = np.broadcast_to(base, (2, *L.shape)).copy()
+        if self.w_options is not None:
+            before, _ = self._before_options(L, dy, active, t)
+            out["expanding_options"] = self.expanding_options(L, before)
+        for pair in out.values():
+            pair[:, ..., self._diagonal, self._diagonal] = 0.0
+        return out
+
+    def utilities(self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime], t: int) -> np.ndarray:
         """(3, N, N) utilities of none / friendship / alliance, inertia included (for reading)."""
-        U = np.zeros((3, self.n, self.n))
-        for pair in self.terms(L, dy, active).values():
+        U = np.zeros((3, *L.shape))
+        for pair in self.terms(L, dy, active, t).values():
             U[1:] += pair
-        U[L, self._rows, self._cols] += self.p.inertia
+        U[1:] += self._inertia.take(L, axis=1)
         return U
 
-    def choose(self, U: Pair, u: np.ndarray) -> np.ndarray:
-        """Logit (softmax) choice of a desired level for every ordered pair: bounded rationality.
+    # -- treaties -----------------------------------------------------------------------------
+    def membership_values(self, U: Pair, members: np.ndarray) -> np.ndarray:
+        """(..., T, N) value to each state of being in each treaty rather than out of it.
 
-        ``P(l) = exp(U_l / T) / sum_k exp(U_k / T)`` with ``U`` the utilities of friendship and
-        alliance relative to no tie, sampled with one uniform draw per pair: ``u`` (..., N, N)
-        in [0, 1). The caller draws ``u`` from its own stream, so replications run in lock-step
-        each keep the stream they would have alone.
+        A member's commitment covers the whole treaty: the value is the security the members
+        bring as allies rather than as friends, taken jointly (not as a sum of marginal values),
+        plus, for each member j, the alliance's other terms against a friendship's (autonomy,
+        entrapment, interests, doctrine, options, upkeep), with the upkeep charged once per
+        treaty; members also keep the exit cost. ``U`` is :meth:`base_utilities` of this step
+        (its security part and edge help are reused); ``members`` is (..., T, N) boolean.
         """
+        m = members.astype(float).swapaxes(-1, -2)  # (..., N, T)
+        sec = self._security_pair
+        if self.p.friendship:  # out of the treaty, a member stays a friend
+            nonsec = U[1] - U[0] - (0.0 if sec is None else sec[1] - sec[0])
+            rho_out = self.rho[1]
+        else:
+            nonsec = U[1] - (0.0 if sec is None else sec[1])
+            rho_out = 0.0
+        value = np.matmul(nonsec, m)  # (..., N, T): the pair terms summed over members j
+        others = m.sum(axis=-2, keepdims=True) - m  # members other than i
+        value += (others - 1.0) * self.p.alliance_cost
+        if sec is not None:
+            B, current = self._edge_cache
+            muster = self.edge_own_power + current.sum(axis=-1)  # (..., E)
+            base = muster[..., None] - np.matmul(current, m) + self.edge_rival_power  # (..., E, T)
+            B_t = np.matmul(B, m)
+            w = self.edge_weight
+            value += self._rows(w / (base + rho_out * B_t) - w / (base + self.rho[2] * B_t))
+        value = value.swapaxes(-1, -2)  # (..., T, N)
+        value += self.treaty_exit * members
+        return value
+
+    def choose_membership(self, value: np.ndarray, u: np.ndarray, now: np.ndarray) -> np.ndarray:
+        """Logit choice to be in a treaty (stay or join) rather than out, at a review (with the
+        probability of :meth:`choose`); outside a review the state stays where it is."""
+        p = self.review
+        review = u < p
+        u = u / p
+        z = np.clip(-value / self.p.temperature, -700.0, 700.0)
+        return np.where(review, u * (1.0 + np.exp(z)) < 1.0, now)
+
+    # -- choice --------------------------------------------------------------------------------
+    def choose(self, U: Pair, u: np.ndarray, L: np.ndarray) -> np.ndarray:
+        """Logit (softmax) choice of a desired level for every ordered pair under review.
+
+        A pair is reviewed in a step with probability ``p = step / review_years`` (both sides at
+        once: a review is a diplomatic occasion); a side that is not reviewing wants its current
+        level ``L``. Under review, ``P(l) = exp(U_l / T) / sum_k exp(U_k / T)`` with ``U`` the
+        utilities of friendship and alliance relative to no tie (bounded rationality).
+
+        ``u`` (..., N, N) holds one uniform draw in [0, 1) per ordered pair, drawn by the caller
+        from its own stream (so replications in lock-step keep the stream they would have
+        alone). The draw of the upper-triangle cell decides the review (``u < p``) and, divided by
+        ``p``, is that side's choice draw; the lower-triangle cell is the other side's.
+        """
+        p = self.review
+        if p < 1.0:
+            upper = self._upper
+            review = u < p
+            review = np.where(upper, review, review.swapaxes(-1, -2))
+            u = np.where(upper, u / p, u)
         e = np.multiply(U, 1.0 / self.p.temperature, out=U)  # U is ours to reuse
         np.minimum(e, 700.0, out=e)  # exp would overflow beyond; such a choice is certain anyway
         np.exp(e, out=e)
@@ -377,6 +583,8 @@ class DecisionRule:
         c1 = 1.0 + e[0]
         u = u * (c1 + e[1])
         desired = np.add(u >= 1.0, u >= c1, dtype=np.intp)
+        if p < 1.0:
+            desired = np.where(review, desired, L)
         desired[..., self._diagonal, self._diagonal] = 0
         return desired
 

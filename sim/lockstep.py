@@ -6,9 +6,10 @@ replications of the same resolved scenario; stacking them along a leading axis m
 do the work of K runs for little more than the price of one.
 
 Nothing here decides anything. ``LockstepModel`` *is* ``AlignmentModel`` (sim.model) with three
-differences: the arrays a run changes (ties, learned and historical distrust) get a leading
-replication axis, each replication draws its choices from its own stream — the one it would have
-alone (``decision_stream``) — and there are no per-state agents (an agent views one world).
+differences: the arrays a run changes (ties, learned and historical distrust, treaty membership)
+get a leading replication axis, each replication draws its choices from its own stream — the one
+it would have alone (``decision_stream``) — and there are no per-state agents (an agent views one
+world).
 Events, sanctions and every formula of sim.decision are shared code, written to broadcast over
 that axis. Replication k of a batch is therefore bit-for-bit the run ``simulate(world, scenario,
 seeds[k])`` — tests/test_lockstep.py checks it over scenarios, switches and random worlds.
@@ -66,6 +67,12 @@ class LockstepModel(AlignmentModel):
         for stream, out in zip(self._streams, self._draws, strict=True):
             stream.random(out=out)
         return self._draws
+
+    def _treaty_uniforms(self) -> np.ndarray:
+        draws = np.empty((self.replications, len(self.world.treaties), self.world.n))
+        for stream, out in zip(self._streams, draws, strict=True):
+            stream.random(out=out)
+        return draws
 
 
 def batch_size(n_states: int) -> int:

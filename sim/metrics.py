@@ -13,6 +13,8 @@ import numpy as np
 STATUSES: tuple[str, ...] = ("aligned", "non_aligned", "one_camp", "isolated")
 ALIGNED, NON_ALIGNED, ONE_CAMP, ISOLATED = range(4)
 TIE_WEIGHT = np.array([0.0, 0.5, 1.0])
+THRESHOLDS: tuple[float, ...] = (0.4, 0.45, 0.5, 0.55, 0.6)
+"""Rival thresholds over which every status verdict reports its stability."""
 CLOSURE_MAX = 64  # up to this many states, blocs come from a matrix closure (faster)
 
 
@@ -53,6 +55,27 @@ def hedging_index(ties: np.ndarray, rivalry: np.ndarray) -> np.ndarray:
     tot = t.sum(axis=-1)
     den = tot**2 - (t**2).sum(axis=-1)
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def alignment_index(ties: np.ndarray, rivalry: np.ndarray) -> np.ndarray:
+    """How firmly a state is aligned with one side, in [0, 1], with no threshold; shape (..., N).
+
+    ``AI = (alliance weight / tie weight) * (1 - hedging index)``: the share of its ties that
+    are binding, times how little they spread across rival camps. 1: allied, and all its
+    partners at peace with each other; 0: no alliance (or no tie); in between, alliances mixed
+    with friendships, or ties across rival camps.
+    """
+    t = TIE_WEIGHT[ties]
+    tot = t.sum(axis=-1)
+    binding = np.divide((ties == 2).sum(axis=-1), tot, out=np.zeros_like(tot), where=tot > 0)
+    return binding * (1.0 - hedging_index(ties, rivalry))
+
+
+def allied_with_stronger(ties: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """Whether each state has an alliance with a state more powerful than itself (a junior
+    partner in Morrow's sense); shape (..., N)."""
+    stronger = power[None, :] > power[:, None]
+    return ((ties == 2) & stronger).any(axis=-1)
 
 
 def blocs(ties: np.ndarray) -> np.ndarray:

@@ -168,17 +168,27 @@ def prepare_out_dir(
     return RunDir(out, lock, planned, kept, removed, files)
 
 
-PER_RUN_BYTES = 16_384
-PER_STATE_STEP_BYTES = 96
+PER_RUN_BYTES = 24_576
+PER_STATE_STEP_BYTES = 112
 """Memory a ``hedgesim run`` holds per replication and condition until it writes its tables:
-records, the tables built from them and their encodings (measured: toy world 34 KB, Iran
-237 KB per replication; the estimate stays 10-15% above; tests/test_unbounded.py checks it)."""
+records, the tables built from them and their encodings. Calibrated on the shipped scenarios
+(measured: toy world 66 KB, Iran 278 KB per replication; the estimate is 15-20% above) —
+``tests/test_unbounded.py`` measures real runs and fails if the model starts recording more than
+this covers."""
 
 
-def estimate_bytes(n_states: int, steps: int, record_every: int, runs: int) -> int:
-    """Bytes ``hedgesim run`` needs to hold ``runs`` replications x conditions in memory."""
+def estimate_bytes(
+    n_states: int, steps: int, record_every: int, runs: int, history: int = 0
+) -> int:
+    """Bytes ``hedgesim run`` needs to hold ``runs`` replications x conditions in memory;
+    ``history``: year-end steps whose full tie matrix is kept (calendar scenarios)."""
     recorded = steps // record_every + 1 + (1 if steps % record_every else 0)
-    per_run = PER_RUN_BYTES + PER_STATE_STEP_BYTES * recorded * n_states + n_states**2
+    per_run = (
+        PER_RUN_BYTES
+        + PER_STATE_STEP_BYTES * recorded * n_states
+        + 16 * n_states**2  # final ties, distrust
+        + 2 * history * n_states**2  # year-end tie matrices and their table
+    )
     return runs * per_run
 
 
@@ -245,7 +255,7 @@ def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str
         is_share = name.startswith("share")
         sys_cols[name] = sysm[:, k] if is_share else sysm[:, k].astype(np.int32)
     # states
-    cond, rep_, step, state, status, n_all, n_fr, hedge = ([] for _ in range(8))
+    cond, rep_, step, state, status, n_all, n_fr, hedge, align = ([] for _ in range(9))
     for c, r, rec in st_parts:
         t = len(rec.steps)
         cond.append(np.full(t * n, c))
@@ -256,6 +266,7 @@ def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str
         n_all.append(rec.n_alliances.ravel())
         n_fr.append(rec.n_friendships.ravel())
         hedge.append(rec.hedging.ravel())
+        align.append(rec.alignment.ravel())
     st_cols = {
         "condition": _dict(cond_names, cat(cond, np.int32)),
         "replication": cat(rep_, np.int32),
@@ -265,6 +276,7 @@ def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str
         "n_alliances": cat(n_all, np.int16),
         "n_friendships": cat(n_fr, np.int16),
         "hedging_index": cat(hedge, np.float32),
+        "alignment_index": cat(align, np.float32),
     }
     tie_cols = {
         "condition": _dict(
@@ -275,11 +287,51 @@ def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str
         "b": _dict(world.ids, cat([b for _, _, _, b, _ in tie_parts], np.int32)),
         "level": _dict(LEVELS, cat([v for *_, v in tie_parts], np.int32)),
     }
-    return {
+    out = {
         "system": pa.table(sys_cols),
         "states": pa.table(st_cols),
         "ties": pa.table(tie_cols),
     }
+    history = tie_history(world, results)
+    if history is not None:
+        out["tie_history"] = history
+    return out
+
+
+def tie_history(world: World, results: Mapping[str, Sequence[RunRecord]]) -> pa.Table | None:
+    """Every tie at the last step of each calendar year (scenarios with a ``start``), per
+    condition and replication: what ``hedgesim fit`` scores against yearly data."""
+    labels = list(results)
+    if not any(len(rec.history_steps) for recs in results.values() for rec in recs):
+        return None
+    iu = np.triu_indices(world.n, 1)
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("c", "r", "s", "a", "b", "v")}
+    for c, label in enumerate(labels):
+        for r, rec in enumerate(results[label]):
+            for s, ties in zip(rec.history_steps, rec.history_ties, strict=True):
+                lv = ties[iu]
+                keep = lv > 0
+                k = int(keep.sum())
+                cols["c"].append(np.full(k, c))
+                cols["r"].append(np.full(k, r))
+                cols["s"].append(np.full(k, s))
+                cols["a"].append(iu[0][keep])
+                cols["b"].append(iu[1][keep])
+                cols["v"].append(lv[keep])
+
+    def cat(key: str) -> np.ndarray:
+        return np.concatenate(cols[key]).astype(np.int32)
+
+    return pa.table(
+        {
+            "condition": _dict(labels, cat("c")),
+            "replication": cat("r"),
+            "step": cat("s"),
+            "a": _dict(world.ids, cat("a")),
+            "b": _dict(world.ids, cat("b")),
+            "level": _dict(LEVELS, cat("v")),
+        }
+    )
 
 
 def world_info(world: World) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.metrics import hedging_index, status, system_metrics
+from sim.metrics import THRESHOLDS, alignment_index, hedging_index, status, system_metrics
 
 if TYPE_CHECKING:
     from sim.model import AlignmentModel
@@ -33,8 +33,14 @@ class RunRecord:
     n_alliances: np.ndarray  # (T, N) int16
     n_friendships: np.ndarray  # (T, N) int16
     hedging: np.ndarray  # (T, N) float32
+    alignment: np.ndarray  # (T, N) float32 alignment index
+    window_status: np.ndarray  # (len(THRESHOLDS), W, N) int8: statuses over the verdict window
     final_ties: np.ndarray  # (N, N) int8
     final_distrust: np.ndarray  # (N, N) float64
+    final_power: np.ndarray  # (N,) float64
+    final_members: np.ndarray  # (treaties, N) bool: treaty membership at the end
+    history_steps: np.ndarray  # (P,) int32: year-end steps kept in full (empty: no calendar)
+    history_ties: np.ndarray  # (P, N, N) int8: every tie at those steps
 
 
 class Recorder:
@@ -42,6 +48,8 @@ class Recorder:
 
     def __init__(self, model: AlignmentModel, every: int) -> None:
         self.every = every
+        self.window = model.params.verdict_window
+        self.keep = set(model.history_steps)
         self.collector = mesa.DataCollector(
             model_reporters={"ties": "snapshot", "turnover": "turnover"}
         )
@@ -73,6 +81,8 @@ class Recorder:
                 model.ties[k],
                 model.dyadic.distrust[k],
                 model.params.rival_threshold,
+                model.attrs.power,
+                model.members[k],
             )
             for k in np.ndindex(model.ties.shape[:-2])
         ]
@@ -84,9 +94,11 @@ class Recorder:
         final_ties: np.ndarray,
         final_distrust: np.ndarray,
         threshold: float,
+        power: np.ndarray,
+        members: np.ndarray,
     ) -> RunRecord:
         """Every metric of one replication, vectorized over its recorded steps."""
-        stat, hedge, system = [], [], []
+        stat, hedge, align, system = [], [], [], []
         start = 0
         while start < len(self.ties):
             # a block of consecutive recorded steps that share one rivalry matrix
@@ -99,15 +111,35 @@ class Recorder:
             st = status(T, threshold <= R)
             stat.append(st)
             hedge.append(hedging_index(T, R).astype(np.float32))
+            align.append(alignment_index(T, R).astype(np.float32))
             system.append(system_metrics(T, st, turnover[start:stop]))
             start = stop
+        steps = np.array(self.steps, dtype=np.int32)
+        window = np.flatnonzero(steps > steps[-1] - self.window)
+        kept = np.flatnonzero(np.isin(steps, list(self.keep))) if self.keep else np.zeros(0, int)
+        window_status = np.empty((len(THRESHOLDS), len(window), T_all.shape[-1]), np.int8)
+        a = 0
+        while a < len(window):  # runs of window steps that share one rivalry matrix
+            R = self.rivalry[window[a]]
+            b = a + 1
+            while b < len(window) and self.rivalry[window[b]] is R:
+                b += 1
+            for k, th in enumerate(THRESHOLDS):
+                window_status[k, a:b] = status(T_all[window[a:b]], th <= R)
+            a = b
         return RunRecord(
-            steps=np.array(self.steps, dtype=np.int32),
+            steps=steps,
             system=np.concatenate(system),
             status=np.concatenate(stat),
             n_alliances=(T_all == 2).sum(axis=-1, dtype=np.int16),
             n_friendships=(T_all == 1).sum(axis=-1, dtype=np.int16),
             hedging=np.concatenate(hedge),
+            alignment=np.concatenate(align),
+            window_status=window_status,
             final_ties=final_ties.astype(np.int8),
             final_distrust=final_distrust.copy(),
+            final_power=power.copy(),
+            final_members=members.copy(),
+            history_steps=steps[kept],
+            history_ties=T_all[kept].astype(np.int8),
         )

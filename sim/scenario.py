@@ -19,7 +19,14 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import InputError, PathPart, Problem, dotted
-from sim.schema import DYADIC_FIELDS, FIELD_RANGES, MECHANISMS, SYMMETRIC_FIELDS, Scenario
+from sim.schema import (
+    DYADIC_FIELDS,
+    FIELD_RANGES,
+    MECHANISMS,
+    STATE_FIELDS,
+    SYMMETRIC_FIELDS,
+    Scenario,
+)
 from sim.yamlsafe import locate, parse_yaml, read_yaml
 
 OVERRIDE_SOURCE = "--set"
@@ -219,19 +226,48 @@ def cross_check(sc: Scenario) -> list[tuple[tuple[PathPart, ...], str]]:
             bad.append((("sanctions", i, "end"), f"must be after start ({reg.start})"))
     for i, ev in enumerate(sc.events):
         lo, hi = FIELD_RANGES[ev.field]
+        per_state = ev.field in STATE_FIELDS
         for a, row in ev.changes.items():
             known(("events", i, "changes", a), a)
-            for b, v in row.items():
-                path = ("events", i, "changes", a, b)
-                known(path, b)
-                if a == b:
-                    bad.append((path, "a state cannot have a relation with itself"))
+            if per_state != (not isinstance(row, dict)):
+                want = "a number per state (ID: value)" if per_state else "a mapping (ID: value)"
+                bad.append((("events", i, "changes", a), f"field {ev.field} takes {want}"))
+                continue
+            cells = (
+                [((*("events", i, "changes"), a), row)]
+                if per_state
+                else [(("events", i, "changes", a, b), v) for b, v in row.items()]
+            )
+            for path, v in cells:
+                if not per_state:
+                    known(path, path[-1])
+                    if a == path[-1]:
+                        bad.append((path, "a state cannot have a relation with itself"))
                 if ev.mode == "set" and not lo <= v <= hi:
                     bad.append((path, f"must be between {lo:g} and {hi:g}, got {v!r}"))
                 elif ev.mode == "add" and abs(v) > hi - lo:
                     bad.append((path, f"change larger than the field's range ({hi - lo:g})"))
         if ev.until is not None and ev.until <= ev.step:
             bad.append((("events", i, "until"), f"must be after step ({ev.step})"))
+    for i, tr in enumerate(sc.treaties):
+        for k, sid in enumerate(tr.members):
+            known(("treaties", i, "members", k), sid)
+        if len(set(tr.members)) != len(tr.members):
+            bad.append((("treaties", i, "members"), "lists a state twice"))
+        if tr.end is not None and tr.end <= tr.start:
+            bad.append((("treaties", i, "end"), f"must be after start ({tr.start})"))
+    names = [tr.name for tr in sc.treaties]
+    for i, tr in enumerate(sc.treaties):
+        if names.count(tr.name) > 1:
+            bad.append((("treaties", i, "name"), f"two treaties are named {tr.name!r}"))
+    for sid, spec in sc.states.items():
+        if spec.power_series and sc.start is None:
+            bad.append(
+                (
+                    ("states", sid, "power_series"),
+                    "needs the scenario's start (e.g. start: 2005-01)",
+                )
+            )
     for name, group in sc.counterfactuals.items():
         if name in MECHANISMS or name in ("all", "baseline"):
             bad.append((("counterfactuals", name), "name clashes with a mechanism or keyword"))
@@ -389,11 +425,13 @@ def resolve_ablation(sc: Scenario, spec: str) -> list[tuple[str, tuple[str, ...]
 
 
 PER_STATE: dict[str, tuple[str, ...]] = {
-    "security_autonomy": ("security", "autonomy"),
+    "security": ("security",),
+    "autonomy": ("autonomy",),
     "partner_hedging": ("hedging",),
     "historical_distrust": ("distrust",),
     "expanding_options": ("options",),
     "prioritizing_interests": ("interests",),
+    "nonalignment_doctrine": ("doctrine",),
 }
 """Mechanisms that a single state can switch off, and the preferences that do it."""
 
@@ -406,6 +444,11 @@ def ablate(sc: Scenario, factors: Iterable[str]) -> Scenario:
         if sid:
             for pref in PER_STATE[mech]:
                 setattr(new.states[sid].preferences, pref, 0.0)
+                # an event must not switch the factor back on for that state
+                for ev in new.events:
+                    if ev.field == f"preferences.{pref}":
+                        ev.changes.pop(sid, None)
+            new.events = [ev for ev in new.events if ev.changes]
         else:
             getattr(new.mechanisms, mech).enabled = False
     return new

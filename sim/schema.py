@@ -23,15 +23,35 @@ Weight = Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)]
 Dyads = dict[StateId, dict[StateId, float]]
 
 MECHANISMS: tuple[str, ...] = (
-    "security_autonomy",
-    "abandonment_entrapment",
+    "security",
+    "autonomy",
+    "entrapment",
     "partner_hedging",
     "historical_distrust",
     "sanctions_pressure",
     "expanding_options",
+    "nonalignment_doctrine",
     "prioritizing_interests",
+    "institutions",
 )
-"""The switchable mechanisms, in the order the summary reports them."""
+"""The switchable mechanisms, in the order the summary reports them (docs/ODD.md §7)."""
+
+PREFERENCES: tuple[str, ...] = (
+    "security",
+    "autonomy",
+    "options",
+    "interests",
+    "hedging",
+    "distrust",
+    "doctrine",
+)
+"""A state's preference weights: what an event may change with ``field: preferences.NAME``."""
+
+STATE_FIELDS: tuple[str, ...] = ("power", *(f"preferences.{p}" for p in PREFERENCES))
+"""Event fields that change one number per state (``changes: {ID: value}``)."""
+
+STEP_YEARS: dict[str, float] = {"week": 7 / 365.25, "month": 1 / 12, "year": 1.0}
+"""Length of one step in years, by the scenario's ``step`` (time constants are given in years)."""
 
 DYADIC_FIELDS: tuple[str, ...] = ("distrust", "rivalry", "interests", "affinity", "hedging")
 SYMMETRIC_FIELDS: frozenset[str] = frozenset({"rivalry", "interests", "affinity"})
@@ -46,18 +66,34 @@ class Strict(BaseModel):
 
 
 class Preferences(Strict):
-    """How one state weighs the mechanisms: the same rule for all, different weights per state."""
+    """How one state weighs the mechanisms: the same rule for all, different weights per state.
 
-    security: Weight = Field(1.0, description="Value of protection against rivals.")
+    Each is a multiplier of one mechanism's term for this state (0 switches the mechanism off for
+    it alone, which is what ``--ablate MECH@ID`` does).
+    """
+
+    security: Weight = Field(1.0, description="Value of protection against its threats.")
     autonomy: Weight = Field(
-        1.0, description="Cost of binding obligations (lost freedom of action)."
+        1.0, description="Value of freedom of action: the junior partner's cost, the senior's gain."
     )
-    options: Weight = Field(1.0, description="Value of keeping ties to competing camps open.")
-    interests: Weight = Field(1.0, description="Weight on its own interests over a partner's line.")
+    options: Weight = Field(
+        1.0, description="Value of the ties an alliance would foreclose (ties with its rivals)."
+    )
+    interests: Weight = Field(
+        1.0, description="Cost of following an ally's line where interests conflict."
+    )
     hedging: Weight = Field(
-        1.0, description="How much its partners' hedging worries it (0: not at all)."
+        1.0, description="How much its partners' ties with its rivals discount their help."
     )
-    distrust: Weight = Field(1.0, description="How much its historical distrust weighs (0: not).")
+    distrust: Weight = Field(1.0, description="How much its distrust discounts a partner's help.")
+    doctrine: Weight = Field(
+        0.0,
+        description="Strength of a non-alignment doctrine ('neither East nor West'): the cost of "
+        "an alliance with a great power (0: no such doctrine).",
+    )
+
+
+YearKey = Annotated[int, Field(ge=1000, le=3000)]
 
 
 class StateSpec(Strict):
@@ -65,8 +101,16 @@ class StateSpec(Strict):
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
     power: Annotated[float, Field(ge=1e-6, le=1.0, allow_inf_nan=False)] = Field(
-        description="Material capability, e.g. a Correlates of War CINC share (at least 1e-6, "
-        "so relative powers stay strictly inside (0, 1) and no utility can become infinite)."
+        description="Material capability at the start, e.g. a Correlates of War CINC share (at "
+        "least 1e-6, so relative powers stay strictly inside (0, 1) and no utility can become "
+        "infinite)."
+    )
+    power_series: dict[YearKey, Annotated[float, Field(ge=1e-6, le=1.0, allow_inf_nan=False)]] = (
+        Field(
+            default_factory=dict,
+            description="Power by calendar year (needs the scenario's `start`): year Y's value "
+            "applies from the first step of January Y.",
+        )
     )
     preferences: Preferences = Field(default_factory=Preferences)
 
@@ -83,21 +127,56 @@ class SanctionsRegime(Strict):
     )
     start: Annotated[int, Field(ge=0)] = 0
     end: Annotated[int, Field(ge=1)] | None = Field(None, description="First step without it.")
+    in_force_years: Annotated[float, Field(ge=0.0, le=200.0, allow_inf_nan=False)] = Field(
+        0.0,
+        description="Years the measures had already been in force at `start` (their bite has "
+        "built up and the target has partly adapted).",
+    )
 
 
 class Event(Strict):
-    """A scheduled change to dyadic data: a betrayal, a channel opening, a deal.
+    """A scheduled change: to dyadic data (a betrayal, a channel opening, a deal), to a state's
+    power, or to one of its preferences (a security need that jumps).
 
-    ``changes`` uses the same nested ``from -> to -> value`` form as the dyadic fields. With
-    ``until`` the change is reverted at that step (a temporary channel).
+    ``changes`` uses the nested ``from -> to -> value`` form for dyadic fields and ``ID -> value``
+    for ``power`` and ``preferences.NAME``. With ``until`` the change is reverted at that step.
     """
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     step: Annotated[int, Field(ge=0)]
     until: Annotated[int, Field(ge=1)] | None = None
-    field: Literal["distrust", "rivalry", "interests", "affinity", "hedging"]
+    field: Literal[
+        "distrust",
+        "rivalry",
+        "interests",
+        "affinity",
+        "hedging",
+        "power",
+        "preferences.security",
+        "preferences.autonomy",
+        "preferences.options",
+        "preferences.interests",
+        "preferences.hedging",
+        "preferences.distrust",
+        "preferences.doctrine",
+    ]
     mode: Literal["add", "set"] = "add"
-    changes: Dyads = Field(min_length=1)
+    changes: dict[StateId, float | dict[StateId, float]] = Field(min_length=1)
+
+
+class Treaty(Strict):
+    """A multilateral (or bilateral) alliance treaty: one object with members (NATO, CSTO).
+
+    While in force, every pair of members is allied. Each member decides each step whether to
+    stay (its commitment covers the whole treaty); a non-member joins only with every member's
+    consent, and only if ``open``.
+    """
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    members: list[StateId] = Field(min_length=2, description="Members when it enters into force.")
+    start: Annotated[int, Field(ge=0)] = Field(0, description="Step it enters into force.")
+    end: Annotated[int, Field(ge=1)] | None = Field(None, description="First step without it.")
+    open: bool = Field(True, description="Whether other states may join (with consent).")
 
 
 class Mechanism(Strict):
@@ -107,32 +186,53 @@ class Mechanism(Strict):
     weight: Weight = 1.0
 
 
-class SecurityAutonomy(Mechanism):
-    """Morrow (1991): alliances buy security with autonomy; weaker states pay more per unit."""
+class Security(Mechanism):
+    """Balance of threat (Walt 1987): a tie is worth the share of one's threats it removes.
+
+    The threat of a rival k is its rivalry times its power relative to the state's and its
+    partners'; a partner's help against k is its power times the reliability of the tie level,
+    discounted by rivalry with the partner, distrust and the partner's ties with k.
+    """
 
     alliance_reliability: Unit = Field(
         0.75, description="Share of alliance commitments honoured (Leeds, Long & Mitchell 2000)."
     )
-    friendship_reliability: Unit = Field(0.25, description="Support expected from a mere friend.")
-    autonomy_cost: Weight = Field(1.0, description="Scale of the autonomy cost of an alliance.")
+    friendship_reliability: Unit = Field(
+        0.1, description="Share of a partner's power a non-binding friend brings (estimated)."
+    )
 
 
-class AbandonmentEntrapment(Mechanism):
-    """Snyder (1984): binding ties drag you into your ally's quarrels you do not share."""
+class Autonomy(Mechanism):
+    """Morrow (1991): alliances trade security for autonomy. Every alliance costs its members
+    freedom of action (``commitment``); in an asymmetric one the junior partner pays for the
+    protection it gains with policy concessions to the senior (the exchange's price, a share
+    ``bargain`` of the junior's security surplus, times the asymmetry ``2 b - 1``)."""
 
-    friendship_factor: Unit = Field(0.1, description="Share of entrapment a friendship carries.")
+    commitment: Weight = Field(
+        0.03, description="Freedom of action any ally gives up (per unit of autonomy preference)."
+    )
+    bargain: Unit = Field(
+        0.5,
+        description="Share of the junior's security surplus paid to the senior at full "
+        "asymmetry (0.5: the Nash bargaining split).",
+    )
+
+
+class Entrapment(Mechanism):
+    """Snyder (1984): an ally's quarrels that one does not share, weighted by the opponent's power
+    relative to one's own, are the expected cost of the commitment."""
+
+    weight: Weight = 0.4
 
 
 class PartnerHedging(Mechanism):
-    """A partner tied to your rivals is a less reliable ally; a friendship loses less from it."""
-
-    friendship_factor: Unit = 0.2
+    """A partner tied to one's rival (or seen hedging) helps less against that rival."""
 
 
 class HistoricalDistrust(Mechanism):
-    """Distrust discounts ties, binding ones more; betrayals raise it, kept ties slowly lower it."""
+    """Distrust discounts a partner's expected help (Kydd 2005); betrayals raise it (a broken
+    alliance one wanted to keep), kept ties slowly lower it toward the historical core."""
 
-    friendship_factor: Unit = 0.3
     betrayal_learning: Unit = Field(
         0.05, description="Distrust added when a partner breaks an alliance one wanted to keep."
     )
@@ -145,35 +245,72 @@ class HistoricalDistrust(Mechanism):
 
 
 class SanctionsPressure(Mechanism):
-    """Sanctions push the target toward non-senders and raise third parties' cost of ties."""
+    """Sanctions push a target toward non-senders and raise third parties' cost of ties with it;
+    their bite builds up while in force and fades as the target adapts."""
 
-    support_friendship: Unit = Field(0.6, description="Share of support a friendship provides.")
     third_party: Weight = Field(1.0, description="Scale of third parties' cost of ties.")
-    third_party_friendship: Unit = 0.5
+    rent: Unit = Field(
+        0.5,
+        description="Share of the target's gain from a tie with a non-sender that the "
+        "non-sender earns (sanctions busting pays; 0.5: an even split of the gains from trade).",
+    )
+    buildup_years: Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)] = Field(
+        1.0, description="Time for the cost of a regime to build up (1 - exp(-t / this))."
+    )
+    adaptation_half_life_years: (
+        Annotated[float, Field(gt=0.0, le=1000.0, allow_inf_nan=False)] | None
+    ) = Field(
+        5.0,
+        description="Years for adaptation and evasion to halve a regime's bite (null: never).",
+    )
 
 
 class ExpandingOptions(Mechanism):
-    """Kuik's hedging: ties to rival camps at once are worth more; an alliance forecloses them."""
+    """Kuik's hedging: an alliance with j costs the payoff of one's ties with j's rivals, which
+    the alliance forecloses in proportion to their rivalry with j."""
 
-    alliance_factor: Weight = Field(1.0, description="Cost of options an alliance forecloses.")
+
+class NonalignmentDoctrine(Mechanism):
+    """A state doctrine against alignment with great powers ("neither East nor West"): an alliance
+    costs ``doctrine`` times the partner's power relative to the strongest state."""
 
 
 class PrioritizingInterests(Mechanism):
-    """An alliance forces policy alignment; divergent interests then cost the state."""
+    """An alliance makes a state follow the line of the alliance, set mostly by the stronger
+    partner; where interests conflict that costs it."""
 
-    friendship_factor: Unit = 0.1
+
+class Institutions(Mechanism):
+    """Treaties are sticky (exit and audience costs): keeping an alliance, or staying in a
+    treaty, is worth an exit cost. Both are estimated so that the alliances of worlds built from
+    data end at the rates ATOP v5.1 records for them (docs/ODD.md §7.11;
+    validation/exit_costs.py)."""
+
+    exit_cost: Weight = Field(
+        0.8,
+        description="Value of keeping a bilateral alliance (estimated: the top-40 worlds of "
+        "1950-70, 1970-90 and 1992-2010 then lose their bilateral pacts at ATOP's 0.027 a year).",
+    )
+    treaty_exit_cost: Weight = Field(
+        0.8,
+        description="Value of staying in a treaty (estimated likewise against ATOP's 0.0048 a "
+        "year for dyads in multilateral pacts).",
+    )
 
 
 class Mechanisms(Strict):
     """Every mechanism of the decision rule, each with a weight and an on/off switch."""
 
-    security_autonomy: SecurityAutonomy = Field(default_factory=SecurityAutonomy)
-    abandonment_entrapment: AbandonmentEntrapment = Field(default_factory=AbandonmentEntrapment)
+    security: Security = Field(default_factory=Security)
+    autonomy: Autonomy = Field(default_factory=Autonomy)
+    entrapment: Entrapment = Field(default_factory=Entrapment)
     partner_hedging: PartnerHedging = Field(default_factory=PartnerHedging)
     historical_distrust: HistoricalDistrust = Field(default_factory=HistoricalDistrust)
     sanctions_pressure: SanctionsPressure = Field(default_factory=SanctionsPressure)
     expanding_options: ExpandingOptions = Field(default_factory=ExpandingOptions)
+    nonalignment_doctrine: NonalignmentDoctrine = Field(default_factory=NonalignmentDoctrine)
     prioritizing_interests: PrioritizingInterests = Field(default_factory=PrioritizingInterests)
+    institutions: Institutions = Field(default_factory=Institutions)
 
 
 class Params(Strict):
@@ -181,21 +318,30 @@ class Params(Strict):
 
     steps: Annotated[int, Field(ge=1, le=100_000)] = 200
     temperature: Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)] = Field(
-        0.1, description="Logit temperature: higher means noisier choices (bounded rationality)."
+        0.013, description="Logit temperature: higher means noisier choices (bounded rationality)."
     )
-    inertia: Weight = Field(0.2, description="Utility bonus for keeping the current tie level.")
+    inertia: Weight = Field(
+        0.05, description="Utility of keeping the current level of a friendship or of no tie."
+    )
     cooperation: Weight = Field(
-        0.5, description="Gains from cooperation of any tie, scaled by interest compatibility."
+        0.5, description="Gains of any tie per unit of interest compatibility (negative: losses)."
     )
     alliance_gains: Weight = Field(
-        0.5,
-        description="Extra gains of an alliance (joint planning, arms, bases), scaled likewise.",
+        0.0, description="Extra gains of an alliance per unit of compatibility (arms, bases)."
     )
-    friendship_cost: Weight = Field(0.1, description="Upkeep of a friendship.")
-    alliance_cost: Weight = Field(0.2, description="Upkeep of an alliance.")
+    friendship_cost: Weight = Field(0.03, description="Upkeep of a friendship.")
+    alliance_cost: Weight = Field(0.03, description="Upkeep of an alliance (or of a treaty).")
     rivalry_cost: Weight = Field(1.0, description="Cost of a tie with a rival, per unit rivalry.")
     rival_threshold: Unit = Field(
         0.5, description="Rivalry at or above which two states count as rival camps."
+    )
+    review_years: Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)] = Field(
+        1.0,
+        description="Mean time between reviews of a tie (or a treaty membership), in years: "
+        "each step a pair reviews its tie with probability step / review_years.",
+    )
+    verdict_window: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        24, description="Steps at the end over which the time-window verdict is taken."
     )
     record_every: Annotated[int, Field(ge=1)] = 1
     friendship: bool = Field(
@@ -223,6 +369,12 @@ class Scenario(Strict):
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     description: str = ""
+    start: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")] | None = Field(
+        None, description="Calendar month of step 0 and step 1, as YYYY-MM (e.g. 2005-01)."
+    )
+    step: Literal["week", "month", "year"] = Field(
+        "month", description="Length of one step; time constants of mechanisms are in years."
+    )
     states: dict[StateId, StateSpec] = Field(min_length=2, max_length=500)
     distrust: Dyads = Field(default_factory=dict, description="Directed, in [0, 1].")
     rivalry: Dyads = Field(default_factory=dict, description="Symmetric, in [0, 1].")
@@ -233,6 +385,7 @@ class Scenario(Strict):
         default_factory=dict, description="Initial ties, symmetric."
     )
     sanctions: list[SanctionsRegime] = Field(default_factory=list)
+    treaties: list[Treaty] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
     params: Params = Field(default_factory=Params)
@@ -243,6 +396,9 @@ class Scenario(Strict):
     landscape: LandscapeSpec = Field(default_factory=LandscapeSpec)
     sweep: dict[str, Any] | None = Field(
         None, exclude=True, description="A sweep over this scenario (read by hedgesim sweep)."
+    )
+    pattern: dict[str, Any] | None = Field(
+        None, exclude=True, description="A pattern's checks (read by hedgesim validate)."
     )
     focal: list[StateId] = Field(default_factory=list)
     replications: Annotated[int, Field(ge=1, le=1_000_000)] = 100
@@ -255,4 +411,7 @@ FIELD_RANGES: dict[str, tuple[float, float]] = {
     "interests": (-1.0, 1.0),
     "affinity": (-1.0, 1.0),
     "hedging": (0.0, 1.0),
+    "power": (1e-6, 1.0),
+    **{f"preferences.{p}": (0.0, 100.0) for p in PREFERENCES},
 }
+"""Range of every field an event may change (changes are clipped to it)."""

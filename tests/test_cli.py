@@ -164,7 +164,7 @@ def test_explain_prints_each_mechanism_from_both_sides(capsys):
     assert main(["explain", TOY, "S", "--step", "10"]) == 0
     out = capsys.readouterr().out
     assert "Small state at step 10" in out
-    for term in ("security_au", "expanding_o", "base", "total"):
+    for term in ("security", "autonomy", "expanding_o", "base", "total"):
         assert term in out
     rows = [ln.split()[0] for ln in out.splitlines() if ln[:1] in ("A", "B", "R")]
     assert rows == ["A", "B", "R"]  # every partner once, strongest first

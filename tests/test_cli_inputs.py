@@ -73,10 +73,18 @@ def test_set_values_get_the_same_limits_as_files(capsys, value, says):
     run_fails(capsys, ["run", TOY, *RUN, "--set", f"sweep={value}"], "--set: sweep", says)
 
 
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+POWER_A = line_of(Path(TOY).read_text(), "power: 0.30")
+
+
 def test_a_huge_integer_in_a_file_is_a_located_error(tmp_path, capsys):
     text = Path(TOY).read_text().replace("power: 0.30", "power: " + "1" * 5000)
     (tmp_path / "s.yaml").write_text(text)
-    run_fails(capsys, ["run", str(tmp_path / "s.yaml"), *RUN], "s.yaml:6:", "5000 digits")
+    where = f"s.yaml:{POWER_A}:"
+    run_fails(capsys, ["run", str(tmp_path / "s.yaml"), *RUN], where, "5000 digits")
 
 
 def test_the_yaml_merge_key_works_and_is_not_called_unsafe(tmp_path, capsys):
@@ -162,7 +170,8 @@ def test_plot_out_with_a_dot_is_a_folder(tmp_path, capsys):
 def test_power_must_be_a_number_not_a_bool_or_text(tmp_path, capsys, value):
     text = Path(TOY).read_text().replace("power: 0.30", f"power: {value}")
     (tmp_path / "s.yaml").write_text(text)
-    run_fails(capsys, ["run", str(tmp_path / "s.yaml"), *RUN], "s.yaml:6:", "states.A.power")
+    where = f"s.yaml:{POWER_A}:"
+    run_fails(capsys, ["run", str(tmp_path / "s.yaml"), *RUN], where, "states.A.power")
 
 
 @pytest.mark.parametrize(

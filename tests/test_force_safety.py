@@ -234,7 +234,8 @@ def test_default_output_refuses_names_that_leave_results(tmp_path, monkeypatch, 
     before = sorted(str(p) for p in tmp_path.rglob("*"))
     assert main(["run", "s.yaml", *RUN, "--force"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: s.yaml:3:7: name: scenario name") and "--out" in err, err
+    line = 1 + text.splitlines().index(f"name: {json.dumps(name)}")
+    assert err.startswith(f"error: s.yaml:{line}:7: name: scenario name") and "--out" in err, err
     assert len(err.splitlines()) == 1
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before
     assert not Path("/tmp/hedgesim_abs").exists()

@@ -3,7 +3,8 @@
 Sweeps and ``hedgesim run`` rely on this for their reproducibility promise (same scenario + seed
 ⇒ identical output whatever the chunking), so it is checked field by field, dtype included, on
 the shipped scenarios, with every mechanism switched off in turn, and on random worlds whose
-events clip learned distrust differently in each replication.
+events clip learned distrust differently in each replication, whose treaties gain and lose
+members differently in each replication, and whose power and preferences change by events.
 """
 
 from __future__ import annotations
@@ -41,11 +42,12 @@ def assert_identical(alone, batch) -> None:
             assert np.array_equal(x, y), f"replication {k}: {f.name} differs"
 
 
-def check(sc: Scenario, n: int = 5, steps: int | None = None, every: int | None = None) -> None:
+def check(sc: Scenario, n: int = 5, steps: int | None = None, every: int | None = None) -> list:
     w = compile_world(sc)
     seeds = [seed_for(sc.seed, i) for i in range(n)]
     alone = [simulate(w, sc, s, steps, every) for s in seeds]
     assert_identical(alone, simulate_many(w, sc, seeds, steps, every))
+    return alone
 
 
 @pytest.mark.parametrize("name", ["iran_2021", "toy_triangle", "europe_1936"])
@@ -87,6 +89,18 @@ def _eventful(n: int, seed: int) -> Scenario:
         {"name": "deal", "step": 2, "field": "interests", "changes": {a: {c: 0.7}}},
         {"name": "channel", "step": 4, "until": 9, "field": "affinity", "changes": {a: {b: 0.5}}},
         {"name": "vote", "step": 6, "field": "hedging", "changes": {b: {c: 0.4}}},
+        {"name": "growth", "step": 7, "field": "power", "mode": "set", "changes": {a: 0.2}},
+        {
+            "name": "fear",
+            "step": 9,
+            "until": 30,
+            "field": "preferences.security",
+            "changes": {b: 2.0, c: 1.0},
+        },
+    ]
+    doc["treaties"] = [
+        {"name": "pact", "members": [a, c, ids[3]]},
+        {"name": "late", "members": [b, ids[-1]], "start": 11, "end": 33, "open": False},
     ]
     doc["params"].update({"temperature": 0.15, "inertia": 0.05})
     doc["mechanisms"] = {"historical_distrust": {"betrayal_learning": 0.5}}
@@ -128,16 +142,16 @@ def test_batch_has_one_axis_per_replication_and_no_agents() -> None:
 def test_a_failure_names_the_replication_of_the_batch(monkeypatch) -> None:
     sc = load_scenario(SCENARIOS / "toy_triangle.yaml")
     w = compile_world(sc)
-    original = decision.DecisionRule.historical_distrust
+    original = decision.DecisionRule.security
 
-    def poisoned(self, dy):
-        pair = original(self, dy)
+    def poisoned(self, L, D, *args, **kwargs):
+        pair = original(self, L, D, *args, **kwargs)
         if pair.ndim == 4 and self.static_version is not None:
             pair = pair.copy()
             pair[1, 2, 0, 1] = np.nan  # replication 2 only
         return pair
 
-    monkeypatch.setattr(decision.DecisionRule, "historical_distrust", poisoned)
+    monkeypatch.setattr(decision.DecisionRule, "security", poisoned)
     with pytest.raises(SimulationError) as info:
         simulate_many(w, sc, [seed_for(1, i) for i in range(4)], steps=3)
     assert info.value.replication == 2
@@ -228,6 +242,17 @@ def _fuzzed(n: int, seed: int, rng: np.random.Generator) -> Scenario:
         },
     ]
     doc["ties"] = {a: {b: "alliance", c: "friendship"}, ids[3]: {ids[4]: "alliance"}}
+    doc["step"] = str(rng.choice(["year", "month"]))  # reviews every step, or a twelfth of them
+    if rng.integers(2):
+        doc["treaties"] = [
+            {"name": "t0", "members": [a, c], "start": int(rng.integers(0, 5))},
+            {"name": "t1", "members": [b, ids[3], ids[4]], "open": bool(rng.integers(2))},
+        ]
+    if rng.integers(2):
+        doc["start"] = "2000-01"
+        doc["states"][a]["power_series"] = {
+            2000 + k: float(rng.uniform(0.01, 0.3)) for k in range(4)
+        }
     doc["params"].update(
         {
             "temperature": float(rng.uniform(0.05, 0.5)),
@@ -250,22 +275,22 @@ def test_fuzzed_worlds_match_run_alone_with_betrayals_in_some_replications(monke
     only the ends, steps shorter than the recording period). In some cases an alliance is
     betrayed in some replications of a batch and not in others: the learned distrust then
     differs between replications, which is what the batch must keep apart."""
-    mixed = 0
+    mixed = treaties_apart = 0
     seen: list[np.ndarray] = []
     learn = AlignmentModel._learn
 
-    def spy(self, previous, desired):
-        cut = (previous == 2) & (self.ties < 2) & (desired == 2) & (desired.swapaxes(-1, -2) < 2)
+    def spy(self, previous, wants):
+        cut = (previous == 2) & (self.ties < 2) & wants & ~wants.swapaxes(-1, -2)
         if cut.ndim == 3:
             seen.append(cut.reshape(len(cut), -1).any(axis=1))
-        return learn(self, previous, desired)
+        return learn(self, previous, wants)
 
     monkeypatch.setattr(AlignmentModel, "_learn", spy)
     rng = np.random.default_rng(7)
     for case in range(24):
         sc = _fuzzed(int(rng.choice([5, 8, 13, 20])), case, rng)
         seen.clear()
-        check(
+        alone = check(
             sc,
             n=int(rng.integers(2, 9)),
             steps=[None, 7, 1][case % 3],
@@ -274,4 +299,7 @@ def test_fuzzed_worlds_match_run_alone_with_betrayals_in_some_replications(monke
         if seen:
             hit = np.array(seen).any(axis=0)
             mixed += bool(hit.any() and not hit.all())
+        members = [r.final_members for r in alone]
+        treaties_apart += any(not np.array_equal(members[0], m) for m in members[1:])
     assert mixed >= 2, f"only {mixed} cases had betrayals in some replications but not all"
+    assert treaties_apart >= 2, f"only {treaties_apart} cases ended with different treaty members"

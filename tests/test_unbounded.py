@@ -133,7 +133,12 @@ def test_the_memory_estimate_covers_what_a_run_uses(tmp_path, scenario, reps, n)
         used.append(int(proc.stdout.strip().splitlines()[-1]))
     per_run = (used[1] - used[0]) / (reps[1] - reps[0])
     meta = json.loads((out / "run.json").read_text())
-    estimate = estimate_bytes(n, meta["steps"], meta["record_every"], 1)
+    from sim.scenario import load_scenario
+    from sim.world import compile_world, year_end_steps
+
+    world = compile_world(load_scenario(scenario))
+    history = len(year_end_steps(world.start, world.step, meta["steps"]))
+    estimate = estimate_bytes(n, meta["steps"], meta["record_every"], 1, history)
     print(f"{scenario.name}: {per_run / 1e3:.1f} KB per replication, estimate "
           f"{estimate / 1e3:.1f} KB")  # fmt: skip
     assert per_run <= estimate <= 2 * per_run
