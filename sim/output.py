@@ -61,13 +61,10 @@ class RunDir:
 
 
 def run_files(fmt: str) -> list[str]:
-    """The files ``hedgesim run`` writes (figures are added as they are drawn)."""
-    return [
-        MARKER,
-        *(f"{t}.{fmt}" for t in ("system", "states", "ties")),
-        "summary.csv",
-        "summary.txt",
-    ]
+    """The files ``hedgesim run`` may write (figures are added as they are drawn; the
+    tie_history table only for scenarios with a calendar)."""
+    tables = ("system", "states", "ties", "tie_history")
+    return [MARKER, *(f"{t}.{fmt}" for t in tables), "summary.csv", "summary.txt"]
 
 
 def prepare_out_dir(
@@ -371,7 +368,11 @@ def write_run(
         "world": world_info(world),
         "format": fmt,
         "argv": sys.argv,
-        "files": sorted(set(files) | {MARKER} | {p.name for p in paths.values()}),
+        "files": sorted(
+            (set(files) - ({f"tie_history.{fmt}"} - {p.name for p in paths.values()}))
+            | {MARKER}
+            | {p.name for p in paths.values()}
+        ),
         "checksums": {p.name: file_sha256(p) for p in paths.values()},
     }
     write_json(out / MARKER, sealed(meta))
