@@ -132,6 +132,7 @@ def test_a_new_state_from_set_is_blamed_on_set_not_the_file(capsys):
         (["analyze", ".", "--max-rows", "-1"], "--max-rows"),
         (["analyze", ".", "--resamples", str(10**9)], "--resamples"),
         (["sweep", TOY, "--out", "x", "--chunk", "0"], "--chunk"),
+        (["validate", "-r", str(10**7)], "--replications/-r"),
     ],
 )
 def test_every_number_is_bounded_and_blamed_on_its_flag(capsys, argv, flag):
