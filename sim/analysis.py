@@ -135,17 +135,20 @@ def sensitivity(
             )
         Y = g["share"].to_numpy(dtype=float)
         if np.ptp(Y) == 0:  # a constant output has no variance to apportion
+            # every index the sampler reports, undefined: tables and figures keep their columns
+            undefined = ("S1", "ST") if sampler == "sobol" else ("mu", "mu_star", "sigma")
             for p in names:
-                rows.append(
-                    dict(
-                        state=sid,
-                        parameter=p,
-                        index="S1" if sampler == "sobol" else "mu_star",
-                        value=np.nan,
-                        conf=np.nan,
-                        note=f"share constant ({Y[0]:g}) across the design",
+                for ix in undefined:
+                    rows.append(
+                        dict(
+                            state=sid,
+                            parameter=p,
+                            index=ix,
+                            value=np.nan,
+                            conf=np.nan,
+                            note=f"share constant ({Y[0]:g}) across the design",
+                        )
                     )
-                )
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

@@ -21,6 +21,25 @@ from sim import landscape as ls
 from sim.errors import InputError
 from sim.schema import Scenario
 
+MAX_CSV_BYTES = 8 * 2**20
+"""A propensity matrix of 500 states is ~2 MB as CSV; more is not a matrix anyone wrote."""
+
+
+def _check_csv(path: Path) -> None:
+    """Read only a regular file of bounded size (``csv: /dev/zero`` once read 7 GB in 17 s)."""
+    import stat
+
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise InputError.plain(str(path), f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError.plain(str(path), "not a regular file (a CSV matrix is expected)")
+    if st.st_size > MAX_CSV_BYTES:
+        raise InputError.plain(
+            str(path), f"larger than {MAX_CSV_BYTES // 2**20} MiB (a CSV matrix is expected)"
+        )
+
 
 def propensity_matrix(sc: Scenario, base_dir: Path | None = None) -> np.ndarray:
     """The symmetric propensity matrix of a scenario's landscape block (recentred and scaled)."""
@@ -32,6 +51,7 @@ def propensity_matrix(sc: Scenario, base_dir: Path | None = None) -> np.ndarray:
         path = Path(spec.csv)
         if base_dir is not None and not path.is_absolute():
             path = base_dir / path
+        _check_csv(path)
         try:
             names, raw = ls.read_propensity_csv(path)
         except (OSError, ValueError) as exc:

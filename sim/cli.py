@@ -7,11 +7,13 @@ status 2; a numerical failure inside a run exits 3; nothing prints a traceback f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,24 +33,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def bounded_int(lo: int, hi: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in [lo, hi] (every number the CLI takes is bounded, so a
+    typo like ``-r 1000000000000`` is refused as that flag's error, not later as something
+    else's)."""
+
+    def parse(text: str) -> int:
+        t = text.strip().replace("_", "")
+        if len(t) > 30:
+            raise argparse.ArgumentTypeError(
+                f"must be between {lo:,} and {hi:,}, got a number of {len(t)} digits"
+            )
+        try:
+            value = int(t)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo:,} and {hi:,}, got {value:,}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
 
 
-def seed_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError("must be between 0 and 2**63 - 1")
-    return value
+MAX_REPLICATIONS = 1_000_000  # the scenario schema's limits
+MAX_STEPS = 100_000
+MAX_WORKERS = 1024
+positive_int = bounded_int(1, 10**9)
+seed_int = bounded_int(0, 2**63 - 1)
 
 
 # -- run ------------------------------------------------------------------------------------------
@@ -80,6 +92,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     identity = hashlib.sha256(
         json.dumps([digest, [(c.label, c.factors) for c in conditions], record_every]).encode()
     ).hexdigest()[:16]
+    from sim.output import available_bytes, check_memory, estimate_bytes
+
+    runs = sc.replications * len(conditions)
+    from sim.world import year_end_steps
+
+    history = len(year_end_steps(world.start, world.step, sc.params.steps))
+    need = estimate_bytes(world.n, sc.params.steps, record_every, runs, history)
+    where = "argument --replications/-r" if args.replications else f"{args.scenario}"
+    check_memory(
+        need,
+        available_bytes(),
+        f"{where}: {sc.replications:,} replications × {len(conditions)} "
+        f"condition(s) of {sc.params.steps:,} steps",
+    )
     out = Path(args.out) if args.out else _default_out(sc.name, args.scenario, overrides)
     rd = prepare_out_dir(out, identity, args.force, fmt=args.format, figures=not args.no_figures)
     try:
@@ -185,7 +211,7 @@ class _RunJob:
         text = format_summary(
             world, results, outcomes, {c.label: c.factors for c in conditions}, header
         )
-        write_run(out, world, results, rows, meta, args.format, files=rd.planned)
+        write_run(out, world, results, rows, meta, args.format, files=rd.files)
         write_text(out / "summary.txt", text + "\n")
         figures = []
         if not args.no_figures:
@@ -228,9 +254,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run a scenario's replications and counterfactuals")
     r.add_argument("scenario", help="scenario YAML file")
-    r.add_argument("--replications", "-r", type=positive_int, help="override replications")
+    r.add_argument(
+        "--replications",
+        "-r",
+        type=bounded_int(1, MAX_REPLICATIONS),
+        help="override replications (1 to 1,000,000)",
+    )
     r.add_argument("--seed", type=seed_int, help="override the root seed")
-    r.add_argument("--steps", type=positive_int, help="override params.steps")
+    r.add_argument(
+        "--steps", type=bounded_int(1, MAX_STEPS), help="override params.steps (1 to 100,000)"
+    )
     r.add_argument("--out", "-o", help="output directory (default results/<scenario name>)")
     r.add_argument(
         "--set",
@@ -246,8 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="switch factors off: a,b one at a time; a+b together; a scenario "
         "counterfactual name; or 'all' (repeatable)",
     )
-    r.add_argument("--workers", "-j", type=positive_int, help="processes (default: cores)")
-    r.add_argument("--record-every", type=positive_int, help="record every K steps")
+    r.add_argument(
+        "--workers", "-j", type=bounded_int(1, MAX_WORKERS), help="processes (default: cores)"
+    )
+    r.add_argument("--record-every", type=bounded_int(1, MAX_STEPS), help="record every K steps")
     r.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     r.add_argument("--force", action="store_true", help="replace an existing output directory")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -270,12 +305,62 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_ASCII = {
+    "–": "-", "—": "--", "−": "-", "×": "x", "≥": ">=", "≤": "<=", "±": "+/-", "…": "...",
+    "→": "->", "←": "<-", "·": ".", "’": "'", "‘": "'", "“": '"', "”": '"', "≈": "~",
+    "≠": "!=", "°": " deg", "│": "|", "─": "-", "█": "#", "▏": "|",
+}  # fmt: skip
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a character the terminal cannot show becomes its ASCII look-alike
+    (``–`` -> ``-``, ``×`` -> ``x``, ``≥`` -> ``>=``, accents dropped), else ``?``."""
+    import unicodedata
+
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start : exc.end]:
+        alt = _ASCII.get(ch)
+        if alt is None:
+            alt = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode() or "?"
+        out.append(alt)
+    return "".join(out), exc.end
+
+
+def _safe_streams() -> None:
+    """Output never crashes on a terminal's encoding (``PYTHONIOENCODING=ascii``, a POSIX
+    locale): what it cannot show degrades to ASCII. Files are always written as UTF-8."""
+    import codecs
+    import io
+
+    try:
+        codecs.lookup_error("hedgesim-ascii")
+    except LookupError:
+        codecs.register_error("hedgesim-ascii", _ascii_fallback)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            with contextlib.suppress(ValueError, io.UnsupportedOperation):
+                stream.reconfigure(errors="hedgesim-ascii")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``hedgesim`` and ``python -m sim``."""
+    # Figures are files: whatever MPLBACKEND says (a GUI, a typo), draw with Agg.
+    os.environ["MPLBACKEND"] = "agg"
+    _safe_streams()
+    try:
+        parser = build_parser()  # imports most of hedgesim: Ctrl-C here is one line too
+        args = parser.parse_args(argv)
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from sim.model import SimulationError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
@@ -289,8 +374,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head`: stop quietly
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:  # disk full, permissions, vanished directories: the environment

@@ -62,8 +62,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("explain", help="show a state's utility terms toward every partner")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("state", help="state id, e.g. IRN")
-    p.add_argument("--step", type=int, help="step to stop at (default: the scenario's steps)")
-    p.add_argument("--replication", type=int, default=0, help="which seeded replication")
+    from sim.cli import MAX_REPLICATIONS, MAX_STEPS, bounded_int
+
+    p.add_argument(
+        "--step",
+        type=bounded_int(0, MAX_STEPS),
+        help="step to stop at, 0 to 100,000 (default: the scenario's steps)",
+    )
+    p.add_argument(
+        "--replication",
+        type=bounded_int(0, MAX_REPLICATIONS - 1),
+        default=0,
+        help="which seeded replication (from 0)",
+    )
     p.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a value")
     p.add_argument(
         "--ablate", action="append", metavar="F[,F]", help="switch these factors off together"

@@ -88,11 +88,13 @@ def cmd_landscape(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    from sim.cli import positive_int
+    from sim.cli import bounded_int
 
     p = sub.add_parser("landscape", help="solve the two-bloc landscape limit of a scenario")
     p.add_argument("scenario", help="scenario YAML file (its landscape block)")
     p.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a value")
-    p.add_argument("--runs", type=positive_int, help="also simulate N seeded bloc-mode runs")
+    p.add_argument(
+        "--runs", type=bounded_int(1, 10_000_000), help="also simulate N seeded bloc-mode runs"
+    )
     p.add_argument("--csv", help="where to write the minima table (CSV)")
     p.set_defaults(func=cmd_landscape)

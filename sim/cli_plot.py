@@ -60,6 +60,12 @@ class FigureJob:
     build: Callable[[], Any] = field(compare=False)
 
 
+def _replication(text: str) -> int:
+    from sim.cli import MAX_REPLICATIONS, bounded_int
+
+    return bounded_int(0, MAX_REPLICATIONS - 1)(text)
+
+
 def add_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``plot`` on the ``hedgesim`` subparsers; sets ``func`` to :func:`cmd_plot`."""
     p = subparsers.add_parser(
@@ -94,7 +100,7 @@ def add_commands(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--replication",
-        type=int,
+        type=_replication,
         metavar="R",
         help="network: the final ties of this replication instead of shares over all of them",
     )
@@ -171,12 +177,12 @@ def draw(
     elif (directory / "manifest.json").is_file():
         jobs = sweep_jobs(directory, opts)
     else:
-        raise InputError.single(
+        raise InputError.plain(
             str(directory),
             "neither a run directory (run.json) nor a sweep directory (manifest.json)",
         )
     if not jobs:
-        raise InputError.single(str(directory), "no figure can be drawn from this directory")
+        raise InputError.plain(str(directory), "no figure can be drawn from this directory")
 
     out_path = Path(out) if out is not None else None
     if out_path is not None and out_path.suffix.lower().lstrip(".") in FORMATS:
@@ -385,7 +391,7 @@ class _Need:
 
     def __call__(self, ok: bool, what: str) -> bool:
         if not ok and self.kind is not None:
-            raise InputError.single(str(self.directory), f"cannot draw {self.kind!r}: {what}")
+            raise InputError.plain(str(self.directory), f"cannot draw {self.kind!r}: {what}")
         return ok
 
 
@@ -441,6 +447,11 @@ def run_jobs(directory: Path, opts: Options) -> list[FigureJob]:
             extra: dict[str, Any] = {"condition": cond, "n_replications": n_rep}
             stem = f"network{_suffix(cond)}"
             if opts.replication is not None:
+                if isinstance(n_rep, int) and not 0 <= opts.replication < n_rep:
+                    raise InputError.single(
+                        "--replication",
+                        f"{opts.replication}: this run has replications 0–{n_rep - 1}",
+                    )
                 extra = {"condition": cond, "replication": opts.replication}
                 stem += f"_rep{opts.replication}"
             jobs.append(
@@ -504,7 +515,7 @@ def swept_parameters(runs: pd.DataFrame, manifest: Mapping[str, Any] | None = No
 def read_indices(path: Path) -> pd.DataFrame:
     """Sensitivity indices from CSV or Parquet, wide or long (see plots.sensitivity_table)."""
     if not path.is_file():
-        raise InputError.single(str(path), "no such file")
+        raise InputError.plain(str(path), "no such file")
     return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
 
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from sim.cli import positive_int
+from sim.cli import MAX_WORKERS, bounded_int
 from sim.errors import InputError
 from sim.metrics import STATUSES
 
@@ -43,7 +43,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument(
         "--workers",
         "-j",
-        type=positive_int,
+        type=bounded_int(1, MAX_WORKERS),
         metavar="N",
         help="worker processes (default: all cores; 1 runs in this process)",
     )
@@ -60,7 +60,7 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument(
         "--chunk",
-        type=positive_int,
+        type=bounded_int(1, 1_000_000),
         metavar="K",
         help="runs per task and per part file (default: automatic, ≤ 64)",
     )
@@ -114,13 +114,17 @@ def add_commands(sub: Any) -> None:
     )
     a.add_argument(
         "--resamples",
-        type=positive_int,
+        type=bounded_int(1, 100_000),
         default=500,
         metavar="B",
         help="bootstrap resamples for sensitivity intervals (default 500)",
     )
     a.add_argument(
-        "--max-rows", type=int, default=60, metavar="N", help="cells printed (0 = all; default 60)"
+        "--max-rows",
+        type=bounded_int(0, 10**9),
+        default=60,
+        metavar="N",
+        help="cells printed (0 = all; default 60)",
     )
     a.add_argument("--csv", metavar="FILE", help="also write the per-cell table as CSV")
     a.add_argument(
@@ -181,15 +185,23 @@ def _report_errors(fn: Any) -> Any:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``hedgesim sweep SPEC --out DIR ...``"""
     from sim.sweep import execute
-    from sim.sweepspec import build_design, load_spec
+    from sim.sweepspec import build_design, check_design, design_size, load_spec
 
     spec = load_spec(args.spec)
+    if args.dry_run:  # bounded time whatever the design's size: no cell is expanded but a sample
+        checked, base = check_design(spec)
+        for w in spec.warnings:
+            print(w, file=sys.stderr)
+        print(_describe(spec, base.params.steps))
+        size = design_size(spec)
+        print(
+            f"  checked: the scenario, every parameter value alone and {checked:,} of "
+            f"{size:,} cells (the sweep checks every cell before it runs)"
+        )
+        return 0
+    design = build_design(spec)
     for w in spec.warnings:
         print(w, file=sys.stderr)
-    design = build_design(spec)
-    if args.dry_run:
-        print(_describe(design))
-        return 0
     report = execute(
         design,
         args.out,
@@ -220,12 +232,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe(design: Any) -> str:
-    spec = design.spec
+def _describe(spec: Any, steps: int) -> str:
+    from sim.sweepspec import design_size
+
+    n_cells = design_size(spec)
     lines = [
         f"sweep {spec.name!r}: scenario {spec.scenario_source}",
-        f"  sampler {spec.sampler}: {design.n_cells:,} cells × {spec.replications:,} replications"
-        f" = {design.n_runs:,} runs of {design.base.params.steps:,} steps, root seed "
+        f"  sampler {spec.sampler}: {n_cells:,} cells × {spec.replications:,} replications"
+        f" = {n_cells * spec.replications:,} runs of {steps:,} steps, root seed "
         f"{spec.seed}, recording "
         + ("final state" if spec.record_every is None else f"every {spec.record_every} steps"),
     ]

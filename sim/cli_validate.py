@@ -55,7 +55,7 @@ def cmd_heldout(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    from sim.cli import positive_int
+    from sim.cli import MAX_REPLICATIONS, bounded_int
 
     p = sub.add_parser(
         "validate",
@@ -65,7 +65,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "Exit 1 if any check fails.",
     )
     p.add_argument("patterns", nargs="*", help="pattern files or directories")
-    p.add_argument("--replications", "-r", type=positive_int, help="override replications")
+    p.add_argument(
+        "--replications",
+        "-r",
+        type=bounded_int(1, MAX_REPLICATIONS),
+        help="override replications (1 to 1,000,000)",
+    )
     p.add_argument(
         "--set",
         action="append",

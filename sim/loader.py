@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.atomic import file_sha256, seal_ok
+from sim.atomic import seal_ok
 from sim.errors import InputError, dotted
 from sim.outdir import PART_RE, SUM_RE, read_record
 
@@ -233,23 +233,28 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _verify(path: Path, expected: str | None) -> None:
-    if expected is None:
-        return
+def _read_verified(path: Path, expected: str | None) -> bytes:
+    """A table's bytes, read once, checked against its recorded SHA-256 (when there is one)."""
     try:
-        got = file_sha256(path)
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError.plain(str(path), f"cannot read ({exc.strerror or exc})") from None
-    if got != expected:
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
         raise InputError.plain(str(path), "damaged (its SHA-256 differs from the one recorded)")
+    return data
 
 
-def _read_frame(path: Path) -> pd.DataFrame:
-    """A run table, or InputError naming the file (whatever pyarrow or pandas raised)."""
+def _read_frame(path: Path, data: bytes) -> pd.DataFrame:
+    """A run table from its bytes, or InputError naming the file (whatever pyarrow or pandas
+    raised)."""
+    import io
+
+    import pyarrow.parquet as pq
+
     try:
         if path.suffix == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
+            return pq.ParquetFile(pa.BufferReader(data)).read().to_pandas()
+        return pd.read_csv(io.BytesIO(data))
     except MemoryError:
         msg = "unreadable table (it claims more memory than exists)"
         raise InputError.plain(str(path), msg) from None
@@ -318,10 +323,10 @@ def load_run(directory: str | Path) -> Any:
         path = d / f"{name}.{fmt}"
         if not path.is_file():
             raise InputError.plain(str(path), f"missing table {name} (listed by run.json)")
-        _verify(path, sums.get(path.name) if rec.checksums is not None else None)
         if rec.checksums is not None and path.name not in sums:
             raise InputError.plain(str(marker), f"checksums lacks {path.name}")
-        frames[name] = df = _read_frame(path)
+        data = _read_verified(path, sums.get(path.name) if rec.checksums is not None else None)
+        frames[name] = df = _read_frame(path, data)
         if name == "summary":
             _need_columns(path, df, ["condition", "state", "n"])
             if df.empty:
@@ -525,12 +530,8 @@ def _read_sums(p: Part) -> dict[str, Any]:
     return sums
 
 
-def _same_sha(path: Path, want: Any) -> None:
-    try:
-        same = isinstance(want, str) and file_sha256(path) == want
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if not same:
+def _same_sha(path: Path, data: bytes, want: Any) -> None:
+    if not (isinstance(want, str) and hashlib.sha256(data).hexdigest() == want):
         raise ValueError(f"{path}: damaged (its SHA-256 differs from the one recorded)")
 
 
@@ -560,12 +561,13 @@ def _check_part(
         raise ValueError(f"{p.runs}: its steps part is missing")
     sealed_parts = m.get("checksums") == "sha256"
     sums = _read_sums(p) if sealed_parts else {}
+    data = _read_bytes(p.runs)
     if sealed_parts:
-        _same_sha(p.runs, sums["runs"])
+        _same_sha(p.runs, data, sums["runs"])
     schema = layout.runs_schema()
     need = ["run_id", "run_index", "cell", "replication", "seed"]
     cols = None if columns is None else list(dict.fromkeys([*need, *columns]))
-    table = _safe_read(p.runs, schema, cols)
+    table = _safe_read(p.runs, data, schema, cols)
     idx = table.column("run_index").to_numpy()
     if len(idx) == 0:
         raise ValueError(f"{p.runs}: holds no runs")
@@ -596,13 +598,16 @@ def _check_part(
             bad = set(table.column(col).unique().to_pylist()) - set(_statuses())
             if bad:
                 raise ValueError(f"{p.runs}: column {col} holds unknown value(s) {sorted(bad)!r}")
-    if sealed_parts and recording and steps_mode != "skip":
+    steps_data = None
+    if recording and steps_mode != "skip":
         assert p.steps is not None
-        _same_sha(p.steps, sums.get("steps"))
+        steps_data = _read_bytes(p.steps)
+        if sealed_parts:
+            _same_sha(p.steps, steps_data, sums.get("steps"))
     steps = None
-    if recording and (steps_mode == "read" or (steps_mode == "verify" and not sealed_parts)):
+    if steps_data is not None and (steps_mode == "read" or not sealed_parts):
         assert p.steps is not None
-        steps = _safe_read(p.steps, layout.steps_schema(), None)
+        steps = _safe_read(p.steps, steps_data, layout.steps_schema(), None)
         sidx = steps.column("run_index").to_numpy()
         if not np.array_equal(np.unique(sidx), idx):
             raise ValueError(f"{p.steps}: does not hold the runs of its runs part")
@@ -627,20 +632,42 @@ def _statuses() -> tuple[str, ...]:
     return STATUSES
 
 
-def _safe_read(path: Path, schema: pa.Schema, columns: Sequence[str] | None) -> pa.Table:
-    """A part file as the sweep's schema, or ValueError("path: why")."""
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _safe_read(
+    path: Path, data: bytes, schema: pa.Schema, columns: Sequence[str] | None
+) -> pa.Table:
+    """A part file's bytes as the sweep's schema (only ``columns``), or ValueError("path: why").
+
+    Parsed from memory: the bytes were read once, to check their checksum."""
+    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    from sim.sweep import _read_part
-
-    want = list(columns) if columns else schema.names
+    want = pa.schema([schema.field(c) for c in columns]) if columns else schema
     try:
         if path.suffix == ".parquet":
-            names = pq.read_schema(path).names
-            missing = [c for c in want if c not in names]
+            pf = pq.ParquetFile(pa.BufferReader(data))
+            present = set(pf.schema_arrow.names)
+            missing = [c for c in want.names if c not in present]
             if missing:
                 raise ValueError(f"{path}: lacks column(s) {', '.join(missing[:4])}")
-        return _read_part(path, schema, columns)
+            table = pf.read(columns=want.names)
+        else:
+            opts = pacsv.ConvertOptions(
+                column_types={f.name: f.type for f in schema},
+                include_columns=want.names if columns else None,
+                strings_can_be_null=True,
+            )
+            table = pacsv.read_csv(pa.BufferReader(data), convert_options=opts)
+            missing = [c for c in want.names if c not in table.column_names]
+            if missing:
+                raise ValueError(f"{path}: lacks column(s) {', '.join(missing[:4])}")
+        return table.select(want.names).cast(want)
     except ValueError as exc:
         if str(exc).startswith(str(path)):
             raise

@@ -56,7 +56,11 @@ LEGACY_RUN = frozenset(
         "run.json",
         "summary.csv",
         "summary.txt",
-        *(f"{t}.{fmt}" for t in ("system", "states", "ties") for fmt in ("parquet", "csv")),
+        *(
+            f"{t}.{fmt}"
+            for t in ("system", "states", "ties", "tie_history")
+            for fmt in ("parquet", "csv")
+        ),
     }
 )
 LEGACY_SWEEP = frozenset(

@@ -8,6 +8,7 @@ writes the same numbers), anything else needs ``--force``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.metadata as md
 import os
 import platform
@@ -33,13 +34,18 @@ MARKER = "run.json"
 
 def versions() -> dict[str, str]:
     """Versions of the packages that decide results (recorded with every output)."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
     out = {"hedgesim": __version__, "python": platform.python_version()}
     for pkg in ("mesa", "numpy", "scipy", "pydantic", "pyarrow", "pandas"):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:  # pragma: no cover - dependency missing
             out[pkg] = "missing"
-    return out
+    return tuple(out.items())
 
 
 @dataclass
@@ -51,16 +57,14 @@ class RunDir:
     planned: list[str]
     kept: list[str] = field(default_factory=list)  # entries hedgesim did not write (kept)
     removed: list[str] = field(default_factory=list)  # a previous run's files (with --force)
+    files: list[str] = field(default_factory=list)  # all hedgesim's files here: run.json's list
 
 
 def run_files(fmt: str) -> list[str]:
-    """The files ``hedgesim run`` writes (figures are added as they are drawn)."""
-    return [
-        MARKER,
-        *(f"{t}.{fmt}" for t in ("system", "states", "ties")),
-        "summary.csv",
-        "summary.txt",
-    ]
+    """The files ``hedgesim run`` may write (figures are added as they are drawn; the
+    tie_history table only for scenarios with a calendar)."""
+    tables = ("system", "states", "ties", "tie_history")
+    return [MARKER, *(f"{t}.{fmt}" for t in tables), "summary.csv", "summary.txt"]
 
 
 def prepare_out_dir(
@@ -93,7 +97,7 @@ def prepare_out_dir(
     if os.path.lexists(out) and out.is_symlink() and not out.exists():
         raise InputError.plain(str(out), f"is a broken symbolic link (to {os.readlink(out)})")
     if out.exists() and not out.is_dir():
-        raise InputError.single(str(out), "exists and is not a directory")
+        raise InputError.plain(str(out), "exists and is not a directory")
     existed = out.is_dir()
     lock_existed = existed and os.path.lexists(out / LOCK_NAME)
     try:
@@ -106,7 +110,7 @@ def prepare_out_dir(
             "running process: wait for it to finish or choose another --out",
         ) from None
     except OSError as exc:
-        raise InputError.single(str(out), f"cannot write here: {exc.strerror or exc}") from None
+        raise InputError.plain(str(out), f"cannot write here: {exc.strerror or exc}") from None
     try:
         c = survey(out)
         if c.kind in ("sweep", "mixed"):
@@ -126,7 +130,7 @@ def prepare_out_dir(
         kept = c.kept()
         if not same and not force and (ours or kept):
             what = "a different scenario or settings" if c.kind == "run" else "other files"
-            raise InputError.single(
+            raise InputError.plain(
                 str(out),
                 f"output directory holds {what}; choose another --out, or pass --force to "
                 "replace what hedgesim wrote there (files it did not write are kept)",
@@ -146,8 +150,8 @@ def prepare_out_dir(
             removed = [r for r in ours if TEMP_RE.match(Path(r).name)]
             for r in removed:
                 (out / r).unlink(missing_ok=True)
-        left = sorted(set(ours) - set(removed))
-        write_json(out / MARKER, {**claim, "files": sorted(set(left) | set(planned))})
+        files = sorted((set(ours) - set(removed)) | set(planned))
+        write_json(out / MARKER, {**claim, "files": files})
     except BaseException:
         lock.release()
         if not existed:
@@ -158,7 +162,59 @@ def prepare_out_dir(
             with contextlib.suppress(OSError):
                 (out / LOCK_NAME).unlink()
         raise
-    return RunDir(out, lock, planned, kept, removed)
+    return RunDir(out, lock, planned, kept, removed, files)
+
+
+PER_RUN_BYTES = 24_576
+PER_STATE_STEP_BYTES = 112
+"""Memory a ``hedgesim run`` holds per replication and condition until it writes its tables:
+records, the tables built from them and their encodings. Calibrated on the shipped scenarios
+(measured: toy world 66 KB, Iran 278 KB per replication; the estimate is 15-20% above) —
+``tests/test_unbounded.py`` measures real runs and fails if the model starts recording more than
+this covers."""
+
+
+def estimate_bytes(
+    n_states: int, steps: int, record_every: int, runs: int, history: int = 0
+) -> int:
+    """Bytes ``hedgesim run`` needs to hold ``runs`` replications x conditions in memory;
+    ``history``: year-end steps whose full tie matrix is kept (calendar scenarios)."""
+    recorded = steps // record_every + 1 + (1 if steps % record_every else 0)
+    per_run = (
+        PER_RUN_BYTES
+        + PER_STATE_STEP_BYTES * recorded * n_states
+        + 16 * n_states**2  # final ties, distrust
+        + 2 * history * n_states**2  # year-end tie matrices and their table
+    )
+    return runs * per_run
+
+
+def available_bytes() -> int | None:
+    """Memory available to a new allocation now (Linux MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(need: int, available: int | None, what: str) -> None:
+    """Refuse, before any work, a run whose results would not fit in memory."""
+    if available is None or need <= 0.8 * available:
+        return
+    raise InputError.plain(
+        what,
+        f"would hold about {need / 1e9:.1f} GB of results in memory, more than this machine can "
+        f"spare ({available / 1e9:.1f} GB available); use fewer replications or conditions, "
+        "--record-every K to record every K-th step, or hedgesim sweep, which streams runs to "
+        "disk",
+    )
 
 
 def _dict(values: Sequence[str], codes: np.ndarray) -> pa.DictionaryArray:
@@ -312,7 +368,11 @@ def write_run(
         "world": world_info(world),
         "format": fmt,
         "argv": sys.argv,
-        "files": sorted(set(files) | {MARKER} | {p.name for p in paths.values()}),
+        "files": sorted(
+            (set(files) - ({f"tie_history.{fmt}"} - {p.name for p in paths.values()}))
+            | {MARKER}
+            | {p.name for p in paths.values()}
+        ),
         "checksums": {p.name: file_sha256(p) for p in paths.values()},
     }
     write_json(out / MARKER, sealed(meta))

@@ -133,6 +133,9 @@ _RC: dict[str, Any] = {
     "svg.hashsalt": "hedgesim",
     "pdf.fonttype": 42,
     "ps.fonttype": 42,
+    # Names are data, not markup: a state called "A $^^$ B" is drawn as written, never parsed as
+    # mathtext (which fails at drawing time on anything that is not valid TeX).
+    "text.parse_math": False,
 }
 
 

@@ -30,6 +30,7 @@ from sim.schema import (
 from sim.yamlsafe import locate, parse_yaml, read_yaml
 
 OVERRIDE_SOURCE = "--set"
+MAX_OVERRIDE_BYTES = 1_000_000
 
 
 def split_path(path: str) -> tuple[PathPart, ...]:
@@ -128,10 +129,15 @@ def parse_override(text: str) -> tuple[tuple[PathPart, ...], Any]:
         path = split_path(key.strip())
     except ValueError as exc:
         raise InputError.single(OVERRIDE_SOURCE, str(exc)) from None
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
-        raise InputError.single(OVERRIDE_SOURCE, f"{text!r}: value is not valid YAML") from None
+    if len(raw) > MAX_OVERRIDE_BYTES:
+        raise InputError.single(
+            OVERRIDE_SOURCE, f"value longer than {MAX_OVERRIDE_BYTES:,} characters", path
+        )
+    try:  # the same reader and limits as a scenario file (depth, alias bombs, tags, size)
+        value = parse_yaml(raw, OVERRIDE_SOURCE)[0] if raw.strip() else None
+    except InputError as exc:
+        why = exc.problems[0].message
+        raise InputError.single(OVERRIDE_SOURCE, f"value is not accepted: {why}", path) from None
     return path, value
 
 
@@ -342,9 +348,29 @@ def scenario_from_document(
     doc: Any, source: str, node: yaml.Node | None = None, overrides: Sequence[str] = ()
 ) -> Scenario:
     parsed = [parse_override(o) for o in overrides]
+    created: list[tuple[PathPart, ...]] = []
     if parsed and isinstance(doc, dict):
+        created = [_created(doc, p) for p, _ in parsed]
         doc = apply_overrides(doc, parsed)
-    return validate_document(doc, source, node, [p for p, _ in parsed])
+    # a problem inside what an override created (a new state's missing name) is the override's
+    return validate_document(doc, source, node, [p for p, _ in parsed] + created)
+
+
+def _created(doc: Any, path: Sequence[PathPart]) -> tuple[PathPart, ...]:
+    """The shortest prefix of ``path`` the document lacks (what an override creates there);
+    the whole path when it exists."""
+    cur = doc
+    for i, part in enumerate(path):
+        if isinstance(cur, list):
+            try:
+                cur = cur[item_index(cur, part, path[: i + 1])]
+            except KeyError:
+                return tuple(path[: i + 1])
+        elif isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        else:
+            return tuple(path[: i + 1])
+    return tuple(path)
 
 
 def loads_scenario(text: str, source: str = "<string>") -> Scenario:

@@ -58,9 +58,11 @@ SYMMETRIC_FIELDS: frozenset[str] = frozenset({"rivalry", "interests", "affinity"
 
 
 class Strict(BaseModel):
-    """Base for every scenario model: unknown keys are errors, not silently ignored."""
+    """Base for every scenario model: unknown keys are errors, not silently ignored, and types are
+    strict — ``power: true``, ``power: "0.5"`` or ``steps: 2.0`` is a YAML author's typo to be told
+    about, not a value to coerce (an integer is still a valid float)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False)
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False, strict=True)
 
 
 class Preferences(Strict):

@@ -21,6 +21,7 @@ Layout of an output directory: docs/DATA.md ("hedgesim sweep output directory").
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -46,8 +47,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 import sim
 from sim.atomic import encode_table, sealed, table_suffix, write_bytes, write_json, write_table
@@ -384,20 +383,6 @@ def _parts(directory: Path) -> dict[int, Path]:
     return out
 
 
-def _read_part(path: Path, schema: pa.Schema, columns: Sequence[str] | None = None) -> pa.Table:
-    if path.suffix == ".parquet":
-        table = pq.read_table(path, columns=list(columns) if columns else None)
-    else:
-        opts = pacsv.ConvertOptions(
-            column_types={f.name: f.type for f in schema},
-            include_columns=list(columns) if columns else None,
-            strings_can_be_null=True,
-        )
-        table = pacsv.read_csv(path, convert_options=opts)
-    want = pa.schema([schema.field(c) for c in columns]) if columns else schema
-    return table.select(want.names).cast(want)
-
-
 class Store:
     """One sweep output directory: manifest, part files, lock."""
 
@@ -407,6 +392,7 @@ class Store:
         self.runs_dir = self.root / RUNS
         self.steps_dir = self.root / STEPS
         self._lock: Any = None
+        self._created = (False, False)  # (the directory, its lock file) made by this lock()
 
     # -- locking: one writer per directory; any death of its holder releases it ----------------
     def lock(self) -> None:
@@ -418,6 +404,9 @@ class Store:
             )
         if self.root.exists() and not self.root.is_dir():
             raise SweepError(f"{self.root}: exists and is not a directory", code=2)
+        from sim.outdir import LOCK_NAME
+
+        self._created = (not self.root.exists(), not os.path.lexists(self.root / LOCK_NAME))
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self._lock = DirLock(self.root, "sweep").acquire()
@@ -432,10 +421,19 @@ class Store:
                 f"{self.root}: cannot write here ({exc.strerror or exc})", code=2
             ) from None
 
-    def unlock(self) -> None:
+    def unlock(self, wrote: bool = True) -> None:
+        """Release the lock; a sweep refused before it wrote anything (``wrote=False``) leaves
+        no trace (neither the lock file nor a directory it created)."""
         if self._lock is not None:
+            path = self._lock.path
             self._lock.release()
             self._lock = None
+            root_new, lock_new = self._created
+            if lock_new and not wrote:
+                path.unlink(missing_ok=True)
+                if root_new:
+                    with contextlib.suppress(OSError):
+                        self.root.rmdir()
 
     # -- contents -------------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any] | None:
@@ -520,11 +518,17 @@ def fingerprint(design: Design) -> str:
 
 
 def versions() -> dict[str, str]:
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    """Looked up once per process (reading package metadata costs ~10 ms a time)."""
     out = {"hedgesim": sim.__version__, "python": platform.python_version()}
     for pkg in ("mesa", "numpy", "scipy", "SALib", "pandas", "pyarrow", "pydantic"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
-    return out
+    return tuple(out.items())
 
 
 def _manifest(design: Design, fmt: str) -> dict[str, Any]:
@@ -898,7 +902,8 @@ def execute(
     t0 = time.perf_counter()
     store = Store(out)
     store.lock()
-    closers: list[Callable[[], None]] = [store.unlock]
+    wrote = False
+    closers: list[Callable[[], None]] = [lambda: store.unlock(wrote)]
     kept: list[str] = []
     try:
         from sim.outdir import survey
@@ -951,6 +956,7 @@ def execute(
         reps = design.spec.replications
         already = int(done.sum())
         invocation["runs_before"] = already
+        wrote = True
         write_json(store.manifest_path, sealed(manifest))
 
         pending = np.flatnonzero(~done)

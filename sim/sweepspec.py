@@ -30,6 +30,7 @@ import yaml
 from sim.errors import InputError, PathPart, Problem, dotted
 from sim.scenario import (
     apply_overrides,
+    canonical_path,
     item_index,
     scenario_hash,
     set_path,
@@ -406,6 +407,7 @@ def _parse(spec: SweepSpec) -> None:
                 continue
             clean[key] = value
         spec.cases.append(clean)
+    _same_values(spec, err)
     if cases and sampler != "grid":
         err(
             ("cases",),
@@ -424,6 +426,59 @@ def _parse(spec: SweepSpec) -> None:
         err(("parameters",), f"sampler {sampler} needs at least one parameter with bounds")
     if bad:
         raise InputError(bad)
+
+
+def _same_values(spec: SweepSpec, err: Any) -> None:
+    """Refuse two paths that address one value (``sanctions.4.level`` and ``sanctions.US maximum
+    pressure.level``), or one inside the other: the later would silently overwrite the earlier,
+    and cells differing only there would be the same scenario, their difference seed noise."""
+    doc = spec.scenario_doc if isinstance(spec.scenario_doc, dict) else {}
+
+    def canon(name: str) -> tuple[PathPart, ...] | None:
+        try:
+            return canonical_path(doc, split_path(name))
+        except (KeyError, ValueError):
+            return None  # an unknown path is reported where its values are checked
+
+    def clash(a: tuple[PathPart, ...], b: tuple[PathPart, ...]) -> bool:
+        n = min(len(a), len(b))
+        return a[:n] == b[:n]
+
+    def describe(a: tuple[PathPart, ...], b: tuple[PathPart, ...]) -> str:
+        if a == b:
+            return f"both address {dotted(a)}"
+        return f"one lies inside the other ({dotted(a)}, {dotted(b)})"
+
+    seen: list[tuple[str, tuple[PathPart, ...]]] = []
+    for p in spec.parameters:
+        c = canon(p.name)
+        if c is None:
+            continue
+        for other, oc in seen:
+            if clash(c, oc):
+                err(
+                    ("parameters", p.name),
+                    f"sets the same value as parameter {other} ({describe(oc, c)}): give it once",
+                    key=True,
+                )
+                break
+        else:
+            seen.append((p.name, c))
+    for i, case in enumerate(spec.cases):
+        mine: list[tuple[str, tuple[PathPart, ...]]] = []
+        for key in case:
+            c = canon(key)
+            if c is None:
+                continue
+            hit = next(((o, oc) for o, oc in [*seen, *mine] if clash(c, oc)), None)
+            if hit is not None:
+                err(
+                    ("cases", i, key),
+                    f"sets the same value as {hit[0]} ({describe(hit[1], c)}): give it once",
+                    key=True,
+                )
+            else:
+                mine.append((key, c))
 
 
 def _parse_parameter(spec: SweepSpec, name: str, pspec: Any, err: Any) -> Parameter | None:
@@ -726,8 +781,9 @@ def _check_parameter(spec: SweepSpec, res: _Resolver, p: Parameter) -> list[Prob
     return [spec.problem(where, m) for where, _, msgs, _ in failed for m in msgs]
 
 
-def build_design(spec: SweepSpec) -> Design:
-    """Expand the spec into cells and validate every resolved scenario; InputError if any fails."""
+def _prepare(spec: SweepSpec) -> tuple[dict[str, Any], Scenario, _Resolver]:
+    """The base document with the sweep's seed and steps pinned, validated once; the design's
+    size checked against the limits; each parameter value (or bound) checked alone."""
     base_doc = dict(spec.scenario_doc)
     pinned: list[tuple[tuple[PathPart, ...], Any]] = [(("seed",), spec.seed)]
     if spec.steps is not None:
@@ -753,7 +809,7 @@ def build_design(spec: SweepSpec) -> Design:
             ]
         )
 
-    # 1. Each parameter value (or bound) alone: precise positions for the common mistakes.
+    # Each parameter value (or bound) alone: precise positions for the common mistakes.
     bad: list[Problem] = []
     for p in spec.parameters:
         bad += _check_parameter(spec, res, p)
@@ -778,31 +834,38 @@ def build_design(spec: SweepSpec) -> Design:
                 )
     if bad:
         raise InputError(bad)
+    return base_doc, base, res
 
-    # 2. Expand.
-    problem = None
-    if spec.sampler == "grid":
-        combos = list(itertools.product(*[p.values or () for p in spec.parameters]))
-        names = [p.name for p in spec.parameters]
-        cells = [
-            {**case, **dict(zip(names, combo, strict=True))}
-            for case in (spec.cases or [{}])
-            for combo in combos
-        ]
-    else:
-        X = sample_points(spec)
-        problem = salib_problem(spec.parameters)
-        names = [p.name for p in spec.parameters]
-        cells = [{k: float(v) for k, v in zip(names, row, strict=True)} for row in X]
+
+def _columns(spec: SweepSpec) -> list[str]:
     columns = [p.name for p in spec.parameters]
     for case in spec.cases:
         columns += [k for k in case if k not in columns]
-    dtypes = {c: _dtype([cell.get(c) for cell in cells]) for c in columns}
+    return columns
 
-    # 3. Resolve every cell: catches combinations that are invalid together, and gives the hashes
-    #    that make run ids.
+
+def grid_cell(spec: SweepSpec, index: int) -> dict[str, Any]:
+    """Cell ``index`` of a grid design without expanding the others (cases outermost, then the
+    parameters in order, the last one varying fastest — ``itertools.product``'s order)."""
+    values = [p.values or () for p in spec.parameters]
+    per_case = math.prod(len(v) for v in values)
+    case, rest = divmod(index, per_case) if per_case else (index, 0)
+    combo = []
+    for v in reversed(values):
+        rest, k = divmod(rest, len(v))
+        combo.append(v[k])
+    combo.reverse()
+    names = [p.name for p in spec.parameters]
+    return {**(spec.cases[case] if spec.cases else {}), **dict(zip(names, combo, strict=True))}
+
+
+def _resolve(
+    spec: SweepSpec, res: _Resolver, cells: list[tuple[int, dict[str, Any]]]
+) -> tuple[list[str], list[Problem]]:
+    """Resolve and validate cells (combinations invalid together); their scenario hashes."""
     hashes: list[str] = []
-    for ci, cell in enumerate(cells):
+    bad: list[Problem] = []
+    for ci, cell in cells:
         ov = [(split_path(k), v) for k, v in cell.items()]
         out = res.check(ov, checked=True)
         if isinstance(out, list):
@@ -829,6 +892,78 @@ def build_design(spec: SweepSpec) -> Design:
                 break
             continue
         hashes.append(scenario_hash(out))
+    return hashes, bad
+
+
+def check_design(spec: SweepSpec, sample: int = 64) -> tuple[int, Scenario]:
+    """What ``--dry-run`` checks, in bounded time whatever the design's size: the base scenario
+    once, the size, every parameter value alone, and ``sample`` cells spread over the design
+    (the first and the last included). Returns the number of cells checked and the base
+    scenario.
+
+    ``build_design`` (a real sweep) resolves every cell; its cost grows with the cells, not
+    this."""
+    _, base, res = _prepare(spec)
+    size = design_size(spec)
+    if size <= sample:
+        picks = list(range(size))
+    else:
+        picks = sorted({round(k * (size - 1) / (sample - 1)) for k in range(sample)})
+    if spec.sampler == "grid":
+        cells = [(i, grid_cell(spec, i)) for i in picks]
+    else:
+        X = sample_points(spec)
+        names = [p.name for p in spec.parameters]
+        cells = [(i, {k: float(v) for k, v in zip(names, X[i], strict=True)}) for i in picks]
+    _, bad = _resolve(spec, res, cells)
     if bad:
         raise InputError(bad)
+    return len(cells), base
+
+
+def build_design(spec: SweepSpec) -> Design:
+    """Expand the spec into cells and validate every resolved scenario; InputError if any fails.
+
+    Cells that resolve to the same scenario (a value given twice, a value equal to the
+    scenario's own) are added to ``spec.warnings``: their differences would be seed noise.
+    """
+    base_doc, base, res = _prepare(spec)
+    problem = None
+    if spec.sampler == "grid":
+        combos = list(itertools.product(*[p.values or () for p in spec.parameters]))
+        names = [p.name for p in spec.parameters]
+        cells = [
+            {**case, **dict(zip(names, combo, strict=True))}
+            for case in (spec.cases or [{}])
+            for combo in combos
+        ]
+    else:
+        X = sample_points(spec)
+        problem = salib_problem(spec.parameters)
+        names = [p.name for p in spec.parameters]
+        cells = [{k: float(v) for k, v in zip(names, row, strict=True)} for row in X]
+    columns = _columns(spec)
+    dtypes = {c: _dtype([cell.get(c) for cell in cells]) for c in columns}
+    hashes, bad = _resolve(spec, res, list(enumerate(cells)))
+    if bad:
+        raise InputError(bad)
+    first: dict[str, int] = {}
+    same: list[tuple[int, int]] = []
+    for i, h in enumerate(hashes):
+        if h in first:
+            same.append((first[h], i))
+        first.setdefault(h, i)
+    if same:
+        shown = "; ".join(
+            f"cells {a} and {b} ({', '.join(f'{k}={v!r}' for k, v in cells[b].items())})"
+            for a, b in same[:3]
+        )
+        more = f" and {len(same) - 3} more" if len(same) > 3 else ""
+        spec.warnings.append(
+            spec.problem(
+                (),
+                f"warning: {len(same)} cell(s) resolve to the same scenario as another: {shown}"
+                f"{more}; their differences are seed noise, not a parameter effect",
+            )
+        )
     return Design(spec, base_doc, base, columns, dtypes, cells, hashes, problem)

@@ -22,12 +22,29 @@ MAX_NODES = 1_000_000
 MAX_DEPTH = 64
 
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_INT_DIGITS = 64
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys (YAML 1.2 says keys must be unique)."""
+    """SafeLoader that refuses duplicate mapping keys (YAML 1.2 says keys must be unique) and
+    integers too long to be a number anyone meant (Python refuses to convert beyond 4,300
+    digits anyway). The standard merge key ``<<`` works as in any YAML reader: keys it merges
+    may be overridden by the mapping's own keys; only the mapping's own keys must be unique."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        digits = sum(ch.isalnum() for ch in str(node.value))
+        if digits > MAX_INT_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer of {digits} digits is too large", node.start_mark
+            )
+        return super().construct_yaml_int(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
+            if key_node.tag == MERGE_TAG:
+                continue
             key = self.construct_object(key_node, deep=True)
             try:
                 hash(key)
@@ -44,6 +61,9 @@ class _Loader(yaml.SafeLoader):
                 )
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 
 
 def _check_size(root: yaml.Node, source: str) -> None:
@@ -116,6 +136,8 @@ def parse_yaml(text: str | bytes, source: str) -> tuple[Any, yaml.Node | None]:
         raise InputError.single(source, f"invalid YAML: {exc}".replace("\n", " ")) from None
     except RecursionError:
         raise InputError.single(source, "document nested too deeply") from None
+    except (ValueError, OverflowError) as exc:  # a scalar no constructor can convert
+        raise InputError.single(source, f"invalid value: {exc}") from None
     return data, node
 
 

@@ -123,7 +123,7 @@ def test_refuses_to_overwrite_a_different_run(tmp_path, capsys):
         (["run", str(ROOT)], "is a directory"),
         (["run", TOY, "--ablate", "nope"], "unknown factor"),
         (["run", TOY, "--set", "params.steps=-1"], "params.steps"),
-        (["run", TOY, "-r", "0"], "at least 1"),
+        (["run", TOY, "-r", "0"], "between 1 and 1,000,000, got 0"),
         (["run", TOY, "--bogus"], "unrecognized arguments"),
     ],
 )

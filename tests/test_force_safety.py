@@ -295,3 +295,23 @@ def test_export_never_replaces_a_user_file_and_records_its_own(tmp_path, capsys)
     assert main(["export", str(out)]) == 0
     capsys.readouterr()
     assert "runs.csv" in json.loads((out / "manifest.json").read_text())["files"]
+
+
+def test_a_refused_sweep_leaves_no_trace(tmp_path, capsys):
+    spec = write_world(tmp_path, GRID)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text("[]")
+    before = sorted(p.name for p in out.iterdir())
+    assert main(["sweep", str(spec), "--out", str(out), "-q", "-j", "1"]) == 2
+    capsys.readouterr()
+    assert sorted(p.name for p in out.iterdir()) == before  # no .hedgesim.lock left behind
+
+
+def test_a_rerun_without_figures_keeps_the_figures_on_hedgesims_list(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["run", TOY, *RUN, "--out", str(out)]) == 0
+    assert main(["run", TOY, *RUN, "--out", str(out), "--no-figures"]) == 0
+    assert "figures/network.png" in json.loads((out / "run.json").read_text())["files"]
+    assert main(["run", TOY, *RUN, "--out", str(out)]) == 0  # redraws its own figures
+    capsys.readouterr()

@@ -341,3 +341,24 @@ def test_an_undamaged_run_and_sweep_load_with_no_warning(made):
     assert run.warnings == [] and len(run.summary) == 2
     sweep = load_sweep(made["sweep"])
     assert sweep.warnings == [] and sweep.runs["run_id"].is_unique and len(sweep.runs) == 30
+
+
+@pytest.mark.parametrize(
+    ("sampler", "indices"), [("sobol", {"S1", "ST"}), ("morris", {"mu", "mu_star", "sigma"})]
+)
+def test_a_constant_share_gives_every_index_undefined_and_still_draws(sampler, indices):
+    """A share constant across the design (every run non-aligned) has no variance to apportion:
+    each index the sampler reports is NaN with a note, so tables and figures keep their columns
+    (the sensitivity figure failed on a Sobol' sweep whose share was constant)."""
+    from sim import plots
+    from sim.analysis import sensitivity
+
+    names = ["a", "b"]
+    problem = {"num_vars": 2, "names": names, "bounds": [[0, 1], [0, 1]]}
+    design = {"sampler": sampler, "second_order": False, "levels": 4, "problem": problem}
+    shares = pd.DataFrame({"state": "IRN", "cell": range(8), "n": 5, "share": 1.0})
+    got = sensitivity(shares, {"design": design, "root_seed": 3})
+    assert set(got["index"]) == indices and got["value"].isna().all()
+    assert (got["note"] == "share constant (1) across the design").all()
+    fig = plots.plot_sensitivity(got, state="IRN")
+    assert any("undefined" in t.get_text() for t in fig.axes[0].texts)

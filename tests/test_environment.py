@@ -1,0 +1,111 @@
+"""Hostile environments (issue 14, findings 7 and 8): a terminal that cannot show UTF-8, a broken
+``MPLBACKEND``, state names that look like TeX, Ctrl-C while hedgesim is still starting. The
+results are written and the command says so; nothing ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sweep_world import write as write_world
+
+from sim.results import load_run
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY = str(ROOT / "scenarios" / "toy_triangle.yaml")
+RUN = ["-r", "3", "--steps", "4", "-q", "-j", "1"]
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
+
+
+def hedgesim(*argv: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    full.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *argv],
+        capture_output=True,
+        env=full,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "POSIX", "PYTHONUTF8": "0"}],
+    ids=["PYTHONIOENCODING=ascii", "LC_ALL=POSIX"],
+)
+def test_an_ascii_terminal_gets_ascii_and_the_results(tmp_path, env):
+    out = tmp_path / "o"
+    r = hedgesim("run", TOY, *RUN, "--ablate", "all", "--out", str(out), env=env)
+    assert r.returncode == 0, r.stderr.decode()
+    text = r.stdout.decode("ascii")  # every byte is ASCII
+    assert "3 replications x 4 steps" in text and "Wrote" in text
+    assert b"Traceback" not in r.stderr
+    assert load_run(out).meta["status"] == "complete"
+    assert "–" in (out / "summary.txt").read_text(encoding="utf-8")  # files stay UTF-8
+    spec = write_world(tmp_path, "scenario: quad.yaml\nparameters:\n  seed: {values: [1]}\n")
+    r = hedgesim("sweep", str(spec), "--out", str(tmp_path / "s"), "--dry-run", env=env)
+    assert r.returncode == 2 and b"Traceback" not in r.stderr  # an error message, in ASCII
+    r.stderr.decode("ascii")
+    spec.write_text("scenario: quad.yaml\nparameters:\n  sanctions.0.level: {values: [0.1]}\n")
+    r = hedgesim("sweep", str(spec), "--out", str(tmp_path / "s"), "--dry-run", env=env)
+    assert r.returncode == 0 and "1 cells x 100 replications" in r.stdout.decode("ascii")
+
+
+def test_a_broken_mplbackend_is_ignored(tmp_path):
+    out = tmp_path / "o"
+    r = hedgesim("run", TOY, *RUN, "--out", str(out), env={"MPLBACKEND": "nonexistent"})
+    assert r.returncode == 0, r.stderr.decode()
+    assert (out / "figures" / "network.png").read_bytes().startswith(b"\x89PNG")
+    r = hedgesim("plot", str(out), "--kind", "network", env={"MPLBACKEND": "nonexistent"})
+    assert r.returncode == 0, r.stderr.decode()
+
+
+def test_state_names_with_tex_characters_are_drawn_as_written(tmp_path, capsys):
+    from sim import plots
+    from sim.cli import main
+
+    text = Path(TOY).read_text().replace("name: Small state", 'name: "A $^^$ B"')
+    (tmp_path / "s.yaml").write_text(text)
+    out = tmp_path / "o"
+    assert main(["run", str(tmp_path / "s.yaml"), *RUN, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert (out / "figures" / "timeline_S.png").read_bytes().startswith(b"\x89PNG")
+    res = load_run(out)
+    fig = plots.plot_timeline(res.states, "S", name="A $^^$ B")
+    fig.savefig(io.BytesIO(), format="png")
+    titles = [t.get_text() for ax in fig.axes for t in (ax.title, *ax.texts)]
+    titles += [t.get_text() for t in fig.texts]
+    assert any("A $^^$ B" in t for t in titles), titles
+
+
+def test_ctrl_c_while_starting_is_one_line(tmp_path):
+    """SIGINT at moments spread over start-up (imports, scenario, directory) and the run."""
+    outcomes = []
+    for delay in (0.35, 0.6, 0.9, 1.3, 1.8):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim", "run", TOY, "-r", "400", "-j", "1", "-q"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert b"Traceback" not in err, err.decode()
+        if proc.returncode == 130:
+            assert err.decode().strip().splitlines()[-1] == "interrupted", err.decode()
+            outcomes.append("interrupted")
+        else:
+            assert proc.returncode == 0, err.decode()
+            outcomes.append("finished")
+        subprocess.run(["rm", "-rf", str(tmp_path / "results")], check=True)
+    assert outcomes.count("interrupted") >= 4, outcomes
