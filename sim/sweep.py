@@ -24,6 +24,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
 import platform
 import re
@@ -241,6 +242,10 @@ def _prepare(
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Worker entry point: run a chunk and return its rows as Arrow tables (built here, in
     parallel, so the parent only writes)."""
+    if multiprocessing.parent_process() is not None:  # a worker (Dask's too): not the caller
+        from sim.lifeline import one_blas_thread
+
+        one_blas_thread()
     if task.version != sim.__version__:
         raise RunFailed(
             f"worker runs hedgesim {sim.__version__}, the sweep was planned with {task.version}"

@@ -204,12 +204,14 @@ def test_the_iran_scenario_uses_the_builders_constructions(iran_span) -> None:
     for sid, spec in hand.states.items():
         assert spec.power == built.states[sid].power, sid
         assert spec.power_series == built.states[sid].power_series, sid
-    assert compile_world(hand).dyads["interests"].tolist() == compile_world(
-        built
-    ).dyads["interests"].tolist()
-    assert compile_world(hand).dyads["rivalry"].tolist() == compile_world(built).dyads[
-        "rivalry"
-    ].tolist()
+    assert (
+        compile_world(hand).dyads["interests"].tolist()
+        == compile_world(built).dyads["interests"].tolist()
+    )
+    assert (
+        compile_world(hand).dyads["rivalry"].tolist()
+        == compile_world(built).dyads["rivalry"].tolist()
+    )
 
     def rivalry_events(sc):
         w = compile_world(sc)

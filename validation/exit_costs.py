@@ -18,6 +18,7 @@ Usage: python validation/exit_costs.py [--replications 30] [--grid 0.4,0.6,0.8,1
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def crossing(grid: list[float], hazards: list[float], target: float) -> float | 
     """The exit cost where the (decreasing) hazard curve crosses ``target``, linearly
     interpolated on the log hazard; None outside the grid."""
     points = list(zip(grid, hazards, strict=True))
-    for (x0, h0), (x1, h1) in zip(points, points[1:], strict=False):
+    for (x0, h0), (x1, h1) in itertools.pairwise(points):
         if h0 >= target >= h1 and h0 > 0 and h1 > 0:
             t = (np.log(h0) - np.log(target)) / (np.log(h0) - np.log(h1))
             return x0 + t * (x1 - x0)
@@ -113,7 +114,7 @@ def main() -> None:
         for k, (e, y) in observed(codes, first, last).items():
             obs[k][0] += e
             obs[k][1] += y
-    print("ATOP v5.1, alliances of the top-40 worlds at the first year of 1950-70, 1970-90, 1992-2010:")
+    print("ATOP v5.1, alliances of the top-40 worlds at the start of 1950-70, 1970-90, 1992-2010:")
     for k in KINDS:
         e, y = obs[k]
         lo, hi = poisson_interval(e, y)
@@ -128,8 +129,10 @@ def main() -> None:
                 tot[k][1] += y
         for k in KINDS:
             curves[k].append(tot[k][0] / tot[k][1] if tot[k][1] else float("nan"))
-        print(f"  exit cost {x:4.2f}: " + ", ".join(f"{k} {curves[k][-1]:.4f}" for k in KINDS),
-              flush=True)
+        print(
+            f"  exit cost {x:4.2f}: " + ", ".join(f"{k} {curves[k][-1]:.4f}" for k in KINDS),
+            flush=True,
+        )
     for k in KINDS:
         e, y = obs[k]
         lo, hi = poisson_interval(e, y)
