@@ -77,6 +77,8 @@ STATE_METRICS: tuple[str, ...] = (
     "n_alliances",
     "n_friendships",
     "hedging_index",
+    "alignment_index",
+    "allied_stronger",
 )
 _ARROW = {"bool": pa.bool_(), "int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}
 
@@ -137,6 +139,8 @@ class Layout:
                 pa.field(f"{sid}.n_alliances", pa.int32()),
                 pa.field(f"{sid}.n_friendships", pa.int32()),
                 pa.field(f"{sid}.hedging_index", pa.float32()),
+                pa.field(f"{sid}.alignment_index", pa.float32()),
+                pa.field(f"{sid}.allied_stronger", pa.int8()),
             ]
         out += [
             pa.field(f"system.{c}", pa.int32() if c in INT_SYSTEM else pa.float64())
@@ -361,6 +365,8 @@ def _metric_columns(rec: Any, idx: list[int]) -> list[np.ndarray]:
             rec.n_alliances[:, i].astype(np.int32),
             rec.n_friendships[:, i].astype(np.int32),
             rec.hedging[:, i].astype(np.float32),
+            rec.alignment[:, i].astype(np.float32),
+            rec.allied_up[:, i].astype(np.int8),
         ]
     for j, c in enumerate(SYSTEM_COLUMNS):
         col = rec.system[:, j]
