@@ -361,6 +361,9 @@ def entry() -> None:
     as unhandled even when hedgesim caught it, and would then kill itself with SIGINT at exit
     (status -2, in ~1 of 7 interrupts) after saying "interrupted".
     """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C is KeyboardInterrupt again
     code = main()
     if code == 130:
         for stream in (sys.stdout, sys.stderr):

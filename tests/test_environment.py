@@ -88,9 +88,11 @@ def test_state_names_with_tex_characters_are_drawn_as_written(tmp_path, capsys):
 
 
 def test_ctrl_c_while_starting_is_one_line(tmp_path):
-    """SIGINT at moments spread over start-up (imports, scenario, directory) and the run."""
+    """SIGINT at moments spread over start-up (imports, scenario, directory) and the run: always
+    one line and status 130 (never a traceback, never death by SIGINT). Only the interpreter's
+    own start-up, before hedgesim runs a line, is out of reach."""
     outcomes = []
-    for delay in (0.35, 0.6, 0.9, 1.3, 1.8):
+    for delay in (0.25, 0.45, 0.7, 1.0, 1.4, 1.9):
         proc = subprocess.Popen(
             [sys.executable, "-m", "sim", "run", TOY, "-r", "400", "-j", "1", "-q"],
             cwd=tmp_path,
@@ -108,4 +110,4 @@ def test_ctrl_c_while_starting_is_one_line(tmp_path):
             assert proc.returncode == 0, err.decode()
             outcomes.append("finished")
         subprocess.run(["rm", "-rf", str(tmp_path / "results")], check=True)
-    assert outcomes.count("interrupted") >= 4, outcomes
+    assert outcomes.count("interrupted") >= 5, outcomes
