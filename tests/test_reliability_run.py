@@ -194,7 +194,8 @@ THREADED = (
 @pytest.mark.parametrize("start", ["fork", "forkserver"])
 def test_killing_the_main_pid_of_a_run_takes_its_workers_along(tmp_path, reference, start):
     """``kill PID`` of ``hedgesim run`` (SIGTERM to the main process only): workers (and a fork
-    server) follow it within a few seconds, and the same command then completes the run."""
+    server) follow it within a few seconds, and the same command then completes the run (checked
+    once: a fork server changes nothing on disk)."""
     from test_reliability_sweep import alive, descendants, wait_gone
 
     tables, _ = reference
@@ -216,6 +217,8 @@ def test_killing_the_main_pid_of_a_run_takes_its_workers_along(tmp_path, referen
     finally:
         if alive(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
+    if start == "forkserver":
+        return
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     for name, frame in _frames(out).items():
