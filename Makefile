@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_run.py
 	$(PY) benchmarks/bench_landscape.py
 	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_loader.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

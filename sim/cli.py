@@ -358,6 +358,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def entry() -> None:
+    """The ``hedgesim`` command and ``python -m sim``: :func:`main`, then exit with its status.
+
+    After Ctrl-C the process ends with ``os._exit(130)``: CPython marks a KeyboardInterrupt that
+    escaped an ``exec`` of source text (dataclasses, pydantic and others compile code that way)
+    as unhandled even when hedgesim caught it, and would then kill itself with SIGINT at exit
+    (status -2, in ~1 of 7 interrupts) after saying "interrupted".
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C is KeyboardInterrupt again
+    code = main()
+    if code == 130:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from sim.model import SimulationError
 

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.atomic import seal_ok
 from sim.errors import InputError, dotted
-from sim.outdir import PART_RE, SUM_RE, read_record
+from sim.outdir import PART_RE, SUM_RE, TEMP_RE, read_record
 
 RUN_TABLES = ("system", "states", "ties")
 NonNeg = Annotated[int, Field(ge=0)]
@@ -480,7 +480,7 @@ def scan_sweep(directory: str | Path, manifest: dict[str, Any]) -> SweepCheck:
                     steps[first] = p
             elif s and sub == "runs":
                 sums[int(s.group(1))] = p
-            elif p.name.startswith(".part-") and p.name.endswith(".tmp"):
+            elif _temporary_of_a_part(p.name):
                 chk.debris.append(p)
             else:
                 chk.warnings.append(
@@ -516,6 +516,15 @@ def scan_sweep(directory: str | Path, manifest: dict[str, Any]) -> SweepCheck:
             f"{shown}): their differences are seed noise, not a parameter effect"
         )
     return chk
+
+
+def _temporary_of_a_part(name: str) -> bool:
+    """``sim.atomic``'s temporary of a part or checksum file (``.part-N.parquet.XXXXXXXX.tmp``,
+    ``..part-N.sha256.XXXXXXXX.tmp``): debris of a write a kill interrupted."""
+    m = TEMP_RE.match(name)
+    if m and (PART_RE.match(m["name"]) or SUM_RE.match(m["name"])):
+        return True
+    return name.startswith(".part-") and name.endswith(".tmp")  # any writer's, older included
 
 
 def _read_sums(p: Part) -> dict[str, Any]:

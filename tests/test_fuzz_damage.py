@@ -138,7 +138,7 @@ def replace_type(path: Path, pick: int, value_pick: int, reseal: bool) -> None:
     path.write_text(json.dumps(obj))
 
 
-OPS = ("truncate", "zero", "flip", "delete", "duplicate", "json")
+OPS = ("truncate", "zero", "flip", "delete", "duplicate", "json", "drop_chunk", "litter")
 
 
 @st.composite
@@ -198,6 +198,17 @@ def apply(d: Path, ops: list[tuple], files: list[str]) -> None:
                 shutil.copyfile(p, dest)
         elif kind == "json":
             replace_type(p, k, k // 7, flag)
+        elif kind == "drop_chunk" and p.name.startswith("part-"):  # a chunk lost whole
+            first = p.name.split("-")[1].split(".")[0]
+            for q in (f"runs/part-{first}.parquet", f"steps/part-{first}.parquet",
+                      f"runs/.part-{first}.sha256"):  # fmt: skip
+                (d / q).unlink(missing_ok=True)
+        elif kind == "litter":  # files hedgesim did not write, where it looks
+            where = ["runs", "steps", ".", "figures"][k % 4]
+            (d / where).mkdir(exist_ok=True)
+            (
+                d / where / ["notes.txt", "part-x.parquet", ".DS_Store", "data.csv"][k // 4 % 4]
+            ).write_bytes(data[: 1 + k % 200])
 
 
 def damaged_copy(src: Path, ops: list[tuple]) -> Path:

@@ -362,3 +362,13 @@ def test_a_constant_share_gives_every_index_undefined_and_still_draws(sampler, i
     assert (got["note"] == "share constant (1) across the design").all()
     fig = plots.plot_sensitivity(got, state="IRN")
     assert any("undefined" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_a_killed_write_of_a_checksum_file_is_debris_a_resume_removes(made, tmp_path, capsys):
+    d = copy(made["sweep"], tmp_path / "d")
+    debris = d / "runs" / "..part-0000000010.sha256.0uk9x9dk.tmp"  # atomic_path's temporary
+    debris.write_text("{")
+    assert load_sweep(d).warnings == []  # debris, not a file of an unexpected name
+    assert main(["sweep", str(made["spec"]), "--out", str(d), "-q", "-j", "1"]) == 0
+    capsys.readouterr()
+    assert not debris.exists()

@@ -191,16 +191,20 @@ THREADED = (
 )
 
 
+MAIN_ONLY = ["run", TOY, "-r", "300", "--steps", "60", "-q", "-j", "2",
+             "--ablate", "expanding_options"]  # fmt: skip
+
+
 @pytest.mark.parametrize("start", ["fork", "forkserver"])
-def test_killing_the_main_pid_of_a_run_takes_its_workers_along(tmp_path, reference, start):
+def test_killing_the_main_pid_of_a_run_takes_its_workers_along(tmp_path, start):
     """``kill PID`` of ``hedgesim run`` (SIGTERM to the main process only): workers (and a fork
-    server) follow it within a few seconds, and the same command then completes the run."""
+    server) follow it within a few seconds, and the same command then completes the run (checked
+    once: a fork server changes nothing on disk; the tables after kills are checked above)."""
     from test_reliability_sweep import alive, descendants, wait_gone
 
-    tables, _ = reference
     out = tmp_path / "run"
     head = ["-m", "sim"] if start == "fork" else ["-c", THREADED]
-    cmd = [sys.executable, *head, *ARGS, "--out", str(out), "--no-figures"]
+    cmd = [sys.executable, *head, *MAIN_ONLY, "--out", str(out), "--no-figures"]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -216,7 +220,9 @@ def test_killing_the_main_pid_of_a_run_takes_its_workers_along(tmp_path, referen
     finally:
         if alive(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
+    if start == "forkserver":
+        return
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    for name, frame in _frames(out).items():
-        pd.testing.assert_frame_equal(frame, tables[name])
+    res = load_run(out)
+    assert res.meta["status"] == "complete" and res.system["replication"].nunique() == 300

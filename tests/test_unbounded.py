@@ -114,7 +114,7 @@ sys.exit(code)
 """
 
 
-@pytest.mark.parametrize(("scenario", "reps", "n"), [(TOY, (300, 1500), 4), (IRAN, (20, 100), 13)])
+@pytest.mark.parametrize(("scenario", "reps", "n"), [(TOY, (200, 800), 4), (IRAN, (20, 100), 13)])
 def test_the_memory_estimate_covers_what_a_run_uses(tmp_path, scenario, reps, n):
     """Peak memory growth per replication of real runs (fresh processes, two sizes, so fixed
     costs cancel) against the estimate: never above it, and not more than twice it (the cap
