@@ -1,4 +1,4 @@
-"""Benchmark the exact landscape solver (sim.landscape.enumerate_landscape).
+"""Benchmark the exact landscape solver (sim.landscape.solver.enumerate_landscape).
 
 Prints, for random seeded instances of N = 12, 16, 18, 20, 22 states (sizes lognormal, propensity
 symmetric normal), the wall time of a full enumeration (energies, local minima and basins), the
@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.landscape import enumerate_landscape, local_search_landscape
+from sim.landscape.solver import enumerate_landscape, local_search_landscape
 
 SIZES = (12, 16, 18, 20, 22)
 BUDGET_N, BUDGET_S = 20, 5.0

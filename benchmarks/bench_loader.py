@@ -1,4 +1,4 @@
-"""Benchmark what the checked loader (sim.loader) costs over an unchecked read.
+"""Benchmark what the checked loader (sim.results.read) costs over an unchecked read.
 
 Writes a sweep of the small five-state test world (10 x 10 cells x 200 replications = 20,000
 runs in 400 part files, final state only), then times, best of REPEATS: ``load_sweep`` (every
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import pyarrow.dataset as ds  # noqa: E402
 from sweep_world import write  # noqa: E402
 
-from sim.sweep import load_sweep, run_sweep  # noqa: E402
+from sim.experiments.sweep import load_sweep, run_sweep  # noqa: E402
 
 REPEATS = 3
 SPEC = """\

@@ -5,7 +5,7 @@
    collecting the same per-state and system quantities every step). Target: at most 3x.
 2. A random 193-state world (as many as UN members), 500 steps. Target: under 10 s.
 3. Per-step cost from 50 to 400 states. Target: growth no faster than about N^2.
-4. Replications of the Iran scenario in lock-step (sim.lockstep, what sweeps and ``hedgesim run``
+4. Replications of the Iran scenario in lock-step (sim.model.lockstep, what sweeps and ``hedgesim run``
    use): time per run in batches of K, against the run alone (no target; explains issue 3's).
 
 Usage: python benchmarks/bench_run.py [--repeat K]
@@ -25,11 +25,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.generate import random_world  # noqa: E402
-from sim.metrics import SYSTEM_COLUMNS  # noqa: E402
-from sim.runner import seed_for, simulate, simulate_many  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
-from sim.world import compile_world  # noqa: E402
+from sim.scenario.generate import random_world  # noqa: E402
+from sim.model.metrics import SYSTEM_COLUMNS  # noqa: E402
+from sim.experiments.runner import seed_for, simulate, simulate_many  # noqa: E402
+from sim.scenario.load import load_scenario  # noqa: E402
+from sim.model.world import compile_world  # noqa: E402
 
 
 class EmptyAgent(mesa.Agent):

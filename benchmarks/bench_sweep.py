@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 import mesa  # noqa: E402  (after the path set-up: the adapter below subclasses the model)
 
-from sim.metrics import STATUSES  # noqa: E402
-from sim.model import AlignmentModel  # noqa: E402
+from sim.model.metrics import STATUSES  # noqa: E402
+from sim.model.model import AlignmentModel  # noqa: E402
 
 US_MAX_PRESSURE = "US maximum pressure"  # a sanctions regime of iran_2021.yaml, by name
 
@@ -78,7 +78,7 @@ def sweep_cmd(spec: Path, out: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "sim.cli_sweep",
+        "sim.cli.sweep",
         "sweep",
         str(spec),
         "--out",
@@ -97,8 +97,8 @@ def timed(cmd: list[str]) -> float:
 
 def in_process(spec: Path, out: Path, **kw: Any) -> float:
     """Seconds spent running the sweep (design expansion excluded, pool/cluster start included)."""
-    from sim.sweep import execute
-    from sim.sweepspec import build_design, load_spec
+    from sim.experiments.sweep import execute
+    from sim.experiments.spec import build_design, load_spec
 
     design = build_design(load_spec(spec))
     shutil.rmtree(out, ignore_errors=True)  # a finished sweep in ``out`` would only be resumed
@@ -120,8 +120,8 @@ def verdict(value: float, target: float, higher: bool = True) -> str:
 
 def _resolve(scenario: str, steps: int, params: tuple[tuple[str, Any], ...]) -> Any:
     """Scenario file + swept values -> validated scenario and compiled world."""
-    from sim.scenario import load_scenario
-    from sim.world import compile_world
+    from sim.scenario.load import load_scenario
+    from sim.model.world import compile_world
 
     overrides = [f"{k}={v}" for k, v in params]
     if steps:
@@ -172,7 +172,7 @@ def batch_child(args: argparse.Namespace) -> None:
     """Entry of the batch_run subprocess (batch_run switches to 'spawn' process-wide)."""
     from mesa.batchrunner import batch_run
 
-    from sim.scenario import load_scenario
+    from sim.scenario.load import load_scenario
 
     levels, weights, reps = grid(args.runs)
     steps = args.steps or load_scenario(args.scenario).params.steps

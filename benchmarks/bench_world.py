@@ -40,10 +40,10 @@ def best_of(fn, repeat: int) -> float:
 def child(args: argparse.Namespace) -> dict[str, float]:
     """The measurements of items 1-4 in this process (its thread limit is set by the parent)."""
     sys.path.insert(0, str(ROOT))
-    from sim.build_world import Request, all_states, build_world, top_states
-    from sim.runner import Condition, run_conditions, seed_for, simulate
-    from sim.scenario import loads_scenario
-    from sim.world import compile_world
+    from sim.scenario.build_world import Request, all_states, build_world, top_states
+    from sim.experiments.runner import Condition, run_conditions, seed_for, simulate
+    from sim.scenario.load import loads_scenario
+    from sim.model.world import compile_world
 
     out: dict[str, float] = {}
     t0 = time.perf_counter()

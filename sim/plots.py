@@ -3,7 +3,7 @@
 Why this module is fussy: a figure is a finding someone may put in a paper or a briefing, so it must
 be right and legible, not merely produced. Every function therefore
 
-- takes result tables (``sim.results`` DataFrames or a run's ``run.json`` ``world`` dict), computes
+- takes result tables (``sim.results.read`` DataFrames or a run's ``run.json`` ``world`` dict), computes
   the plotted quantity itself from the raw rows (so the figure and the numbers cannot disagree),
 - accepts an optional ``ax`` to draw into and returns the (root) ``Figure``,
 - touches no global state: new figures are ``matplotlib.figure.Figure`` objects, never
@@ -33,7 +33,7 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from sim.atomic import atomic_path
+from sim.results.atomic import atomic_path
 
 __all__ = [
     "LEVEL_STYLE",
@@ -962,7 +962,7 @@ def plot_phase(
 def sensitivity_table(indices: pd.DataFrame, state: str | None = None) -> pd.DataFrame:
     """Indices in wide form (``parameter, S1, S1_conf, ST, ...``) from either layout.
 
-    Why two layouts: SALib results are naturally wide, while ``sim.analysis.sensitivity`` writes
+    Why two layouts: SALib results are naturally wide, while ``sim.experiments.analysis.sensitivity`` writes
     long rows ``state, parameter, index, value, conf`` (one per index, all states together).
     Second-order ``S2`` rows (pairs) are dropped: they are not a bar per parameter.
     """
@@ -1009,7 +1009,7 @@ def plot_sensitivity(
     so a large gap flags interactions; for Morris, σ large against μ* flags non-linearity or
     interaction. Input: wide columns ``parameter`` (or the index) and either ``S1, S1_conf, ST,
     ST_conf`` or ``mu_star, mu_star_conf, sigma``; or the long rows of
-    ``sim.analysis.sensitivity`` (``state`` picks one state). Negative S1 (sampling noise with too
+    ``sim.experiments.analysis.sensitivity`` (``state`` picks one state). Negative S1 (sampling noise with too
     few runs) is drawn as is, next to a zero line, rather than hidden; indices that are undefined
     (a constant output) are reported in the axes instead of drawn as zeros.
     """

@@ -1,4 +1,4 @@
-"""``hedgesim build-world`` (sim.build_world): built worlds load unchanged, carry the data's
+"""``hedgesim build-world`` (sim.scenario.build_world): built worlds load unchanged, carry the data's
 known values, follow the documented constructions, and never overwrite a file hedgesim did not
 write. Expected values are computed here from sim.data directly or are facts checkable outside
 hedgesim (NATO membership, the 2011 rivalries, Syria's suspension from the Arab League)."""
@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import yaml
 
-from sim import build_world as bw
+from sim.scenario import build_world as bw
 from sim import data
-from sim.cli import main
-from sim.runner import seed_for, simulate_many
-from sim.scenario import load_scenario
-from sim.world import compile_world
+from sim.cli.main import main
+from sim.experiments.runner import seed_for, simulate_many
+from sim.scenario.load import load_scenario
+from sim.model.world import compile_world
 
 IRAN = "IRN,RUS,CHN,USA,IND,ISR,PAK,SYR,SAU,GBR,TUR,DEU,FRA"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+from sim.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = str(ROOT / "scenarios" / "toy_triangle.yaml")
@@ -100,7 +100,7 @@ def test_the_yaml_merge_key_works_and_is_not_called_unsafe(tmp_path, capsys):
     (tmp_path / "s.yaml").write_text(text)
     assert main(["run", str(tmp_path / "s.yaml"), *RUN, "--out", str(tmp_path / "o")]) == 0
     capsys.readouterr()
-    from sim.results import load_run
+    from sim.results.read import load_run
 
     assert load_run(tmp_path / "o").world["power"][:2] == [0.3, 0.3]
 

@@ -1,4 +1,4 @@
-"""Fit metrics and baselines (sim.fit) on constructed cases with known answers."""
+"""Fit metrics and baselines (sim.validation.fit) on constructed cases with known answers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import fit
+from sim.validation import fit
 
 
 def _pairwise_auc(s: np.ndarray, y: np.ndarray) -> float:

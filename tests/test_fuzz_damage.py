@@ -32,12 +32,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sweep_world import write as write_world
 
-from sim.atomic import sealed
-from sim.cli import main
+from sim.results.atomic import sealed
+from sim.cli.main import main
 from sim.errors import InputError
-from sim.results import load_run
-from sim.sweep import SweepError, execute, load_sweep
-from sim.sweepspec import build_design, load_spec
+from sim.results.read import load_run
+from sim.experiments.sweep import SweepError, execute, load_sweep
+from sim.experiments.spec import build_design, load_spec
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
 

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.errors import InputError
-from sim.generate import random_world_document
-from sim.scenario import scenario_from_document
-from sim.yamlsafe import parse_yaml
+from sim.scenario.generate import random_world_document
+from sim.scenario.load import scenario_from_document
+from sim.scenario.yamlsafe import parse_yaml
 
 SOURCE = "fuzz.yaml"
 LINE = re.compile(r"^fuzz\.yaml:\d+:\d+: \S+: .+$")

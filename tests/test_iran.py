@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from sim.metrics import ALIGNED, allied_with_stronger
-from sim.runner import Condition, run_conditions
-from sim.scenario import load_scenario
-from sim.summary import wilson
-from sim.world import compile_world
+from sim.model.metrics import ALIGNED, allied_with_stronger
+from sim.experiments.runner import Condition, run_conditions
+from sim.scenario.load import load_scenario
+from sim.experiments.outcomes import wilson
+from sim.model.world import compile_world
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 200

@@ -1,4 +1,4 @@
-"""Tests for sim.landscape: the exact landscape-theory solver (Axelrod & Bennett 1993).
+"""Tests for sim.landscape.solver: the exact landscape-theory solver (Axelrod & Bennett 1993).
 
 Brute-force references below are deliberately naive Python (itertools.product, nested loops) so
 that they share no code, and no vectorization tricks, with the module under test.
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.landscape import (
+from sim.landscape.solver import (
     Landscape,
     asynchronous_descent,
     energies,

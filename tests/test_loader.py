@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 from sweep_world import write as write_world
 
-from sim.atomic import sealed
-from sim.cli import main
-from sim.results import load_run
-from sim.sweep import load_sweep
+from sim.results.atomic import sealed
+from sim.cli.main import main
+from sim.results.read import load_run
+from sim.experiments.sweep import load_sweep
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
 
@@ -351,7 +351,7 @@ def test_a_constant_share_gives_every_index_undefined_and_still_draws(sampler, i
     each index the sampler reports is NaN with a note, so tables and figures keep their columns
     (the sensitivity figure failed on a Sobol' sweep whose share was constant)."""
     from sim import plots
-    from sim.analysis import sensitivity
+    from sim.experiments.analysis import sensitivity
 
     names = ["a", "b"]
     problem = {"num_vars": 2, "names": names, "bounds": [[0, 1], [0, 1]]}

@@ -1,4 +1,4 @@
-"""Lock-step batches (sim.lockstep): replication k of a batch is bit-for-bit the run alone.
+"""Lock-step batches (sim.model.lockstep): replication k of a batch is bit-for-bit the run alone.
 
 Sweeps and ``hedgesim run`` rely on this for their reproducibility promise (same scenario + seed
 ⇒ identical output whatever the chunking), so it is checked field by field, dtype included, on
@@ -18,16 +18,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sim.lockstep as lockstep
-from sim import decision
-from sim.generate import random_world_document
-from sim.lockstep import LockstepModel
-from sim.model import AlignmentModel, SimulationError, decision_stream
-from sim.runner import seed_for, simulate, simulate_many
-from sim.scenario import ablate, load_scenario
-from sim.schema import MECHANISMS, Scenario
-from sim.sweep import plan_chunks
-from sim.world import compile_world
+import sim.model.lockstep as lockstep
+from sim.model import decision
+from sim.scenario.generate import random_world_document
+from sim.model.lockstep import LockstepModel
+from sim.model.model import AlignmentModel, SimulationError, decision_stream
+from sim.experiments.runner import seed_for, simulate, simulate_many
+from sim.scenario.load import ablate, load_scenario
+from sim.scenario.schema import MECHANISMS, Scenario
+from sim.experiments.sweep import plan_chunks
+from sim.model.world import compile_world
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

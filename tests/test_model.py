@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.decision import DecisionRule, consent
-from sim.model import AlignmentModel
-from sim.runner import Condition, run_conditions, seed_for, simulate
-from sim.scenario import ablate, load_scenario
-from sim.schema import MECHANISMS
-from sim.world import compile_world
+from sim.model.decision import DecisionRule, consent
+from sim.model.model import AlignmentModel
+from sim.experiments.runner import Condition, run_conditions, seed_for, simulate
+from sim.scenario.load import ablate, load_scenario
+from sim.scenario.schema import MECHANISMS
+from sim.model.world import compile_world
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "scenarios" / "toy_triangle.yaml"
@@ -161,7 +161,7 @@ def test_switching_a_mechanism_off_removes_its_term_and_nothing_upstream(mechani
 
 def test_rule_names_no_country():
     """Emergence must be emergent: the decision code mentions no state of any scenario."""
-    code = (ROOT / "sim" / "decision.py").read_text() + (ROOT / "sim" / "model.py").read_text()
+    code = "".join(p.read_text() for p in (ROOT / "sim" / "model").glob("*.py"))
     ids = list(load_scenario(ROOT / "scenarios" / "iran_2021.yaml").states)
     for sid in ids:
         assert f'"{sid}"' not in code and f"'{sid}'" not in code
@@ -170,7 +170,7 @@ def test_rule_names_no_country():
 # -- each mechanism's formula on worlds written for it -------------------------------------------
 def world(text: str, ties: np.ndarray | None = None):
     """A small world from YAML text, its model at step 0 and its rule refreshed."""
-    from sim.scenario import loads_scenario
+    from sim.scenario.load import loads_scenario
 
     sc = loads_scenario(text)
     w = compile_world(sc)
@@ -256,7 +256,7 @@ def test_morrows_exchange_the_junior_pays_the_senior_gains_both_want_it():
 
 
 def load_scenario_default(mechanism: str):
-    from sim.schema import Mechanisms
+    from sim.scenario.schema import Mechanisms
 
     return getattr(Mechanisms(), mechanism)
 
@@ -334,7 +334,7 @@ sanctions:
 
 
 def test_sanctions_bite_builds_up_then_fades():
-    from sim.decision import sanction_bite
+    from sim.model.decision import sanction_bite
 
     t = np.array([0.1, 1.0, 2.0, 5.0, 20.0])
     b = sanction_bite(t, 1.0, 5.0)

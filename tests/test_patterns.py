@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cli import main
+from sim.cli.main import main
 from sim.errors import InputError
-from sim.patterns import Measure, Runs, evaluate, load_pattern, outcome, pattern_files
+from sim.validation.patterns import Measure, Runs, evaluate, load_pattern, outcome, pattern_files
 
 ROOT = Path(__file__).resolve().parents[1]
 PATTERNS = ROOT / "validation" / "patterns"

@@ -27,9 +27,11 @@ from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from sim import cli_plot, plots
+from sim import plots
+
+from sim.cli import plot as cli_plot
 from sim.errors import InputError
-from sim.outdir import LEDGER
+from sim.results.outdir import LEDGER
 
 IDS = ["A", "B", "C", "D", "E"]
 NAMES = ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
@@ -524,7 +526,7 @@ def write_run_dir(path: Path) -> Path:
 
 
 def fake_load_run(path: Path) -> SimpleNamespace:
-    """Stands in for sim.results.load_run (being written concurrently) with the DATA.md layout."""
+    """Stands in for sim.results.read.load_run (being written concurrently) with the DATA.md layout."""
     return SimpleNamespace(
         system=pd.read_parquet(path / "system.parquet"),
         states=pd.read_parquet(path / "states.parquet"),
@@ -543,7 +545,7 @@ def write_sweep_dir(path: Path) -> Path:
 
 
 def fake_load_sweep(path: Path) -> dict[str, Any]:
-    """Stands in for sim.sweep.load_sweep: a mapping with ``runs`` and ``manifest``."""
+    """Stands in for sim.experiments.sweep.load_sweep: a mapping with ``runs`` and ``manifest``."""
     runs = pd.concat(pd.read_parquet(p) for p in sorted((path / "runs").glob("part-*.parquet")))
     return {"runs": runs, "manifest": json.loads((path / "manifest.json").read_text())}
 
@@ -621,9 +623,9 @@ def test_cli_sweep_dir(tmp_path: Path, fake_loaders: None) -> None:
 
 
 def test_cli_run_dir_through_sim_results(tmp_path: Path) -> None:
-    """sim.results.load_run (categorical columns, checked by sim.loader) feeds the figures of a
+    """sim.results.read.load_run (categorical columns, checked by sim.results.read) feeds the figures of a
     real run."""
-    from sim.cli import main
+    from sim.cli.main import main
 
     (tmp_path / "tiny.yaml").write_text(TINY_SCENARIO)
     run = tmp_path / "run"
@@ -662,8 +664,8 @@ parameters:
 
 def test_cli_real_sweep_phase_and_sensitivity(tmp_path: Path) -> None:
     """End to end: a real (tiny) Morris sweep, its manifest, and the analysis helper's indices."""
-    sweep_mod = pytest.importorskip("sim.sweep")
-    pytest.importorskip("sim.analysis")
+    sweep_mod = pytest.importorskip("sim.experiments.sweep")
+    pytest.importorskip("sim.experiments.analysis")
     (tmp_path / "scenario.yaml").write_text(TINY_SCENARIO)
     (tmp_path / "sweep.yaml").write_text(TINY_MORRIS)
     sweep_mod.run_sweep(tmp_path / "sweep.yaml", tmp_path / "out", workers=1, progress=False)
@@ -680,7 +682,7 @@ def test_cli_real_sweep_phase_and_sensitivity(tmp_path: Path) -> None:
 
 
 def test_sensitivity_long_layout_of_the_analysis_helper() -> None:
-    """sim.analysis.sensitivity writes long rows (state, parameter, index, value, conf, note)."""
+    """sim.experiments.analysis.sensitivity writes long rows (state, parameter, index, value, conf, note)."""
     rows = []
     for state, scale in (("E", 1.0), ("A", 0.5)):
         for _, r in SOBOL.iterrows():

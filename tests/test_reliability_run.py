@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import decision
-from sim.cli import main
+from sim.model import decision
+from sim.cli.main import main
 from sim.errors import InputError
-from sim.model import AlignmentModel, SimulationError
-from sim.results import load_run
-from sim.runner import seed_for
-from sim.scenario import load_scenario
-from sim.world import compile_world
+from sim.model.model import AlignmentModel, SimulationError
+from sim.results.read import load_run
+from sim.experiments.runner import seed_for
+from sim.scenario.load import load_scenario
+from sim.model.world import compile_world
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = str(ROOT / "scenarios" / "toy_triangle.yaml")
@@ -122,9 +122,9 @@ def test_a_non_finite_utility_stops_the_run_naming_step_and_pair(monkeypatch, tm
 def test_a_disk_full_during_writing_exits_4_and_leaves_no_partial_file(
     tmp_path, monkeypatch, capsys
 ):
-    import sim.atomic
+    import sim.results.atomic
 
-    real = sim.atomic.atomic_path
+    real = sim.results.atomic.atomic_path
     calls = {"n": 0}
 
     def failing(target):
@@ -133,7 +133,7 @@ def test_a_disk_full_during_writing_exits_4_and_leaves_no_partial_file(
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
         return real(target)
 
-    monkeypatch.setattr(sim.atomic, "atomic_path", failing)
+    monkeypatch.setattr(sim.results.atomic, "atomic_path", failing)
     out = tmp_path / "o"
     code = main(
         ["run", TOY, "-r", "3", "--steps", "5", "-q", "-j", "1", "--no-figures", "--out", str(out)]
@@ -186,7 +186,7 @@ def test_outputs_are_readable_like_any_file_the_user_writes(tmp_path):
 THREADED = (
     "import sys, threading, time\n"
     "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
-    "from sim.cli import main\n"
+    "from sim.cli.main import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 

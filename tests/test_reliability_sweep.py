@@ -22,8 +22,8 @@ import pandas as pd
 import pytest
 from sweep_world import write as write_world
 
-from sim.outdir import LOCK_NAME, Busy, DirLock
-from sim.sweep import load_sweep, run_sweep
+from sim.results.outdir import LOCK_NAME, Busy, DirLock
+from sim.experiments.sweep import load_sweep, run_sweep
 
 KILLS = 20  # SIGKILLs at random moments; counted in docs/RELIABILITY.md
 ORPHAN_GRACE = 3.0  # seconds a worker may outlive its parent

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from sim.errors import InputError, dotted
-from sim.scenario import load_scenario, loads_scenario, resolve_ablation
-from sim.schema import MECHANISMS
+from sim.scenario.load import load_scenario, loads_scenario, resolve_ablation
+from sim.scenario.schema import MECHANISMS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -208,7 +208,7 @@ def test_ablation_specs():
 
 
 def test_per_state_ablation_zeroes_only_that_states_sensitivity():
-    from sim.scenario import ablate
+    from sim.scenario.load import ablate
 
     sc = loads_scenario(
         GOOD + "counterfactuals:\n  c_only: [partner_hedging@C, expanding_options@C]\n"

@@ -1,5 +1,5 @@
-"""``hedgesim fit`` (sim.scoring): run directories matched to target tables by calendar year,
-scored with sim.fit's metrics. Expected values are recomputed here from the run's own tables
+"""``hedgesim fit`` (sim.validation.scoring): run directories matched to target tables by calendar year,
+scored with sim.validation.fit's metrics. Expected values are recomputed here from the run's own tables
 and the target file, so a wrong join (year, dyad order, replication count) fails."""
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import fit, scoring
-from sim.cli import main
+from sim.validation import fit
+
+from sim.validation import scoring
+from sim.cli.main import main
 from sim.errors import InputError
-from sim.world import step_of_month
+from sim.model.world import step_of_month
 
 WORLD = """\
 name: fit_world

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from sweep_world import write
 
-from sim.cli_sweep import main_sweep
-from sim.sweep import SweepError, load_sweep, run_sweep
+from sim.cli.sweep import main_sweep
+from sim.experiments.sweep import SweepError, load_sweep, run_sweep
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
 
@@ -40,7 +40,7 @@ def parts(out: Path) -> int:
 
 
 def start(spec: Path, out: Path, *extra: str) -> subprocess.Popen:
-    code = "import sys; from sim.cli_sweep import main_sweep; sys.exit(main_sweep(sys.argv[1:]))"
+    code = "import sys; from sim.cli.sweep import main_sweep; sys.exit(main_sweep(sys.argv[1:]))"
     return subprocess.Popen(
         [sys.executable, "-c", code, "sweep", str(spec), "--out", str(out), "-q", *extra],
         start_new_session=True,  # its own process group, so we can also reap its workers

@@ -19,14 +19,14 @@ from scipy.stats import binomtest
 from sweep_world import write as write_world
 
 from sim import __version__
-from sim.analysis import analyze, cell_shares, format_report, sensitivity, wilson
-from sim.cli_sweep import main_sweep
-from sim.metrics import STATUSES
-from sim.runner import seed_for, simulate
-from sim.scenario import apply_overrides, scenario_hash, validate_document
-from sim.sweep import SweepError, execute, load_sweep, run_id, run_sweep, seed_value
-from sim.sweepspec import build_design, load_spec
-from sim.world import compile_world
+from sim.experiments.analysis import analyze, cell_shares, format_report, sensitivity, wilson
+from sim.cli.sweep import main_sweep
+from sim.model.metrics import STATUSES
+from sim.experiments.runner import seed_for, simulate
+from sim.scenario.load import apply_overrides, scenario_hash, validate_document
+from sim.experiments.sweep import SweepError, execute, load_sweep, run_id, run_sweep, seed_value
+from sim.experiments.spec import build_design, load_spec
+from sim.model.world import compile_world
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
 
@@ -74,7 +74,7 @@ def test_any_concurrent_futures_executor(tmp_path: Path, reference) -> None:
 
 
 def test_rows_match_an_independent_run_of_the_resolved_scenario(reference) -> None:
-    """Cell values, seed, id and outcome of each row, recomputed without sim.sweep."""
+    """Cell values, seed, id and outcome of each row, recomputed without sim.experiments.sweep."""
     spec, ref = reference
     base = load_spec(spec)
     assert list(ref["run_index"]) == list(range(30))
@@ -206,8 +206,8 @@ def test_failed_run_keeps_finished_chunks_and_names_the_run(
     batch or alone, where the model only knows its position in its own batch.
     """
     spec, ref = reference
-    import sim.lockstep as lockstep_mod
-    from sim.model import AlignmentModel
+    import sim.model.lockstep as lockstep_mod
+    from sim.model.model import AlignmentModel
 
     n = len(build_design(load_spec(spec)).base_doc["states"])
     monkeypatch.setattr(lockstep_mod, "MAX_BATCH_CELLS", 2 * n * n)
@@ -436,8 +436,8 @@ def test_sobol_sweep_end_to_end(tmp_path: Path, capsys) -> None:
 
 
 def test_main_cli_dispatches_to_the_sweep_commands(tmp_path: Path, reference, capsys) -> None:
-    """``hedgesim sweep|analyze|export`` through sim.cli.main, as installed."""
-    cli = pytest.importorskip("sim.cli")
+    """``hedgesim sweep|analyze|export`` through sim.cli.main.main, as installed."""
+    cli = pytest.importorskip("sim.cli.main")
     spec, ref = reference
     out = tmp_path / "out"
     assert cli.main(["sweep", str(spec), "--out", str(out), "-j", "1"]) == 0
@@ -456,7 +456,7 @@ def test_progress_bar_only_on_a_terminal_and_not_when_quiet(monkeypatch) -> None
 
     from tqdm import tqdm
 
-    from sim.sweep import _progress
+    from sim.experiments.sweep import _progress
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
     assert not isinstance(_progress(10, 0, True), tqdm)

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from sweep_world import SCENARIO, write
 
-from sim.cli_sweep import main_sweep
+from sim.cli.sweep import main_sweep
 from sim.errors import InputError
-from sim.scenario import apply_overrides, scenario_hash, validate_document
-from sim.sweepspec import build_design, load_spec, sample_points
+from sim.scenario.load import apply_overrides, scenario_hash, validate_document
+from sim.experiments.spec import build_design, load_spec, sample_points
 
 
 def design_of(tmp: Path, text: str):

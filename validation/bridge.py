@@ -5,14 +5,14 @@ and to add the options that let non-alignment emerge. This script walks that pat
 states and the same data, one switch at a time, and reports where non-alignment first appears:
 
 1. the landscape limit: every local minimum of the two-bloc energy, exactly, and seeded bloc-mode
-   runs (sim.bloc.BlocModel) checked against the exact reach probabilities;
+   runs (sim.landscape.bloc.BlocModel) checked against the exact reach probabilities;
 2. the alignment model with friendship off and the five hedging mechanisms off (alliances only);
 3. friendship on, still without hedging mechanisms;
 4. the hedging mechanisms added back one at a time, cumulatively, ending in the full model;
    each is also added alone (on top of step 3) to attribute what it does by itself.
 
 Per state and step it reports the share of replications ending aligned / non_aligned / one_camp /
-isolated (sim.metrics.STATUSES), the share allied only inside its own landscape bloc ("in bloc"),
+isolated (sim.model.metrics.STATUSES), the share allied only inside its own landscape bloc ("in bloc"),
 and three explanatory quantities: the state's frustration in the best landscape minimum, its
 mean historical distrust of its landscape bloc-mates, and its partners' hedging (the share of its
 rivalry that its tie partners are tied to, from the final ties). It also checks the bloc mode on a
@@ -39,15 +39,15 @@ if str(ROOT) not in sys.path:  # run as a plain script from anywhere
 
 from scipy import stats  # noqa: E402
 
-from sim import landscape as ls  # noqa: E402
-from sim.bloc import BlocModel, propensity_matrix, reach_probabilities  # noqa: E402
-from sim.decision import TAU  # noqa: E402
-from sim.metrics import STATUSES  # noqa: E402
-from sim.recording import RunRecord  # noqa: E402
-from sim.runner import Condition, default_workers, run_conditions, seed_for  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
-from sim.schema import Scenario  # noqa: E402
-from sim.world import compile_world  # noqa: E402
+from sim.landscape import solver as ls  # noqa: E402
+from sim.landscape.bloc import BlocModel, propensity_matrix, reach_probabilities  # noqa: E402
+from sim.model.decision import TAU  # noqa: E402
+from sim.model.metrics import STATUSES  # noqa: E402
+from sim.model.recording import RunRecord  # noqa: E402
+from sim.experiments.runner import Condition, default_workers, run_conditions, seed_for  # noqa: E402
+from sim.scenario.load import load_scenario  # noqa: E402
+from sim.scenario.schema import Scenario  # noqa: E402
+from sim.model.world import compile_world  # noqa: E402
 
 HEDGING: tuple[str, ...] = (
     "partner_hedging",
@@ -200,7 +200,7 @@ class StepResult:
 def partners_hedging(ties: np.ndarray, rivalry: np.ndarray) -> np.ndarray:
     """Per state i: mean over its tie partners j of ``sum_k R[i,k] tau(L[j,k]) / sum_k R[i,k]``.
 
-    That is the quantity the partner_hedging mechanism charges for (sim.decision), read from the
+    That is the quantity the partner_hedging mechanism charges for (sim.model.decision), read from the
     final ties: how much of what i is afraid of its own partners are tied to. NaN where i has no
     partner or no rival.
     """

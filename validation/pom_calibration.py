@@ -26,7 +26,7 @@ from scipy.stats import qmc
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.patterns import evaluate, load_pattern, pattern_files  # noqa: E402
+from sim.validation.patterns import evaluate, load_pattern, pattern_files  # noqa: E402
 
 SPACE: dict[str, tuple[float, float, bool]] = {
     # path: (low, high, log-scale)

@@ -1,0 +1,159 @@
+"""Data collection, kept apart from behaviour.
+
+Mesa's ``DataCollector`` stores, at each recorded step, a compact (int8) snapshot of the tie matrix
+— the model's whole outcome state — and the step's turnover. Everything else (statuses, hedging
+indices, blocs, system shares) is computed once, vectorized over all recorded steps, when the run
+ends. Agent reporters would cost a Python call per agent per step and deep-copy values, which would
+dominate this model's vectorized step (ECOSYSTEM.md measurements).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.model.metrics import (
+    THRESHOLDS,
+    alignment_index,
+    allied_with_stronger,
+    hedging_index,
+    status,
+    system_metrics,
+)
+
+if TYPE_CHECKING:
+    from sim.model.model import AlignmentModel
+
+BLOCK_CELLS = 4_000_000  # tie cells measured per vectorized call (bounds memory in big worlds)
+
+
+@dataclass
+class RunRecord:
+    """Everything one replication produced, as arrays (T recorded steps, N states)."""
+
+    steps: np.ndarray  # (T,) int32
+    system: np.ndarray  # (T, len(SYSTEM_COLUMNS)) float64
+    status: np.ndarray  # (T, N) int8
+    n_alliances: np.ndarray  # (T, N) int16
+    n_friendships: np.ndarray  # (T, N) int16
+    hedging: np.ndarray  # (T, N) float32
+    alignment: np.ndarray  # (T, N) float32 alignment index
+    allied_up: np.ndarray  # (T, N) bool: allied with a stronger state
+    window_status: np.ndarray  # (len(THRESHOLDS), W, N) int8: statuses over the verdict window
+    final_ties: np.ndarray  # (N, N) int8
+    final_distrust: np.ndarray  # (N, N) float64
+    final_power: np.ndarray  # (N,) float64
+    final_members: np.ndarray  # (treaties, N) bool: treaty membership at the end
+    history_steps: np.ndarray  # (P,) int32: year-end steps kept in full (empty: no calendar)
+    history_ties: np.ndarray  # (P, N, N) int8: every tie at those steps
+
+
+class Recorder:
+    """Keeps the tie matrix of every recorded step; measures them all at the end."""
+
+    def __init__(self, model: AlignmentModel, every: int) -> None:
+        self.every = every
+        self.window = model.params.verdict_window
+        self.keep = set(model.history_steps)
+        self.collector = mesa.DataCollector(
+            model_reporters={"ties": "snapshot", "turnover": "turnover"}
+        )
+        self.ties: list[np.ndarray] = self.collector.model_vars["ties"]
+        self.steps: list[int] = []
+        self.rivalry: list[np.ndarray] = []
+        self.power: list[np.ndarray] = []
+
+    def collect(self, model: AlignmentModel) -> None:
+        model.snapshot = model.ties.astype(np.int8)  # compact: 1 byte per pair and step
+        # ties whose level changed in the step just taken (0 at the start), per replication
+        changed = model.ties != model.previous
+        model.turnover = changed.reshape((*changed.shape[:-2], -1)).sum(axis=-1) // 2
+        self.collector.collect(model)
+        self.steps.append(model.steps)
+        self.rivalry.append(model.dyadic.rivalry)
+        self.power.append(model.attrs.power)  # replaced, not edited, when power changes
+
+    def record(self, model: AlignmentModel) -> RunRecord:
+        """The record of a single run."""
+        (only,) = self.records(model)
+        return only
+
+    def records(self, model: AlignmentModel) -> list[RunRecord]:
+        """One record per replication (one for a single model, K for a lock-step batch)."""
+        turnover = np.asarray(self.collector.model_vars["turnover"], dtype=float)  # (T, *batch)
+        return [
+            self._measure(
+                np.stack([t[k] for t in self.ties]),  # (T, N, N): one replication at a time
+                np.ascontiguousarray(turnover[(slice(None), *k)]),
+                model.ties[k],
+                model.dyadic.distrust[k],
+                model.params.rival_threshold,
+                model.attrs.power,
+                model.members[k],
+            )
+            for k in np.ndindex(model.ties.shape[:-2])
+        ]
+
+    def _measure(
+        self,
+        T_all: np.ndarray,
+        turnover: np.ndarray,
+        final_ties: np.ndarray,
+        final_distrust: np.ndarray,
+        threshold: float,
+        power: np.ndarray,
+        members: np.ndarray,
+    ) -> RunRecord:
+        """Every metric of one replication, vectorized over its recorded steps."""
+        stat, hedge, align, system = [], [], [], []
+        start = 0
+        while start < len(self.ties):
+            # a block of consecutive recorded steps that share one rivalry matrix
+            R = self.rivalry[start]
+            stop = start + 1
+            block = max(1, BLOCK_CELLS // T_all[0].size)
+            while stop < len(self.ties) and stop - start < block and self.rivalry[stop] is R:
+                stop += 1
+            T = T_all[start:stop]
+            st = status(T, threshold <= R)
+            stat.append(st)
+            hedge.append(hedging_index(T, R).astype(np.float32))
+            align.append(alignment_index(T, R).astype(np.float32))
+            system.append(system_metrics(T, st, turnover[start:stop]))
+            start = stop
+        steps = np.array(self.steps, dtype=np.int32)
+        up = np.empty(T_all.shape[:2], dtype=bool)
+        for a, power in enumerate(self.power):
+            up[a] = allied_with_stronger(T_all[a], power)
+        window = np.flatnonzero(steps > steps[-1] - self.window)
+        kept = np.flatnonzero(np.isin(steps, list(self.keep))) if self.keep else np.zeros(0, int)
+        window_status = np.empty((len(THRESHOLDS), len(window), T_all.shape[-1]), np.int8)
+        a = 0
+        while a < len(window):  # runs of window steps that share one rivalry matrix
+            R = self.rivalry[window[a]]
+            b = a + 1
+            while b < len(window) and self.rivalry[window[b]] is R:
+                b += 1
+            for k, th in enumerate(THRESHOLDS):
+                window_status[k, a:b] = status(T_all[window[a:b]], th <= R)
+            a = b
+        return RunRecord(
+            steps=steps,
+            system=np.concatenate(system),
+            status=np.concatenate(stat),
+            n_alliances=(T_all == 2).sum(axis=-1, dtype=np.int16),
+            n_friendships=(T_all == 1).sum(axis=-1, dtype=np.int16),
+            hedging=np.concatenate(hedge),
+            alignment=np.concatenate(align),
+            allied_up=up,
+            window_status=window_status,
+            final_ties=final_ties.astype(np.int8),
+            final_distrust=final_distrust.copy(),
+            final_power=power.copy(),
+            final_members=members.copy(),
+            history_steps=steps[kept],
+            history_ties=T_all[kept].astype(np.int8),
+        )
