@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 import pyarrow.dataset as ds  # noqa: E402
 from sweep_world import write  # noqa: E402
 
-from sim.experiments.sweep import load_sweep, run_sweep  # noqa: E402
+from sim.experiments.sweep import sweep  # noqa: E402
+from sim.results.read import load_sweep  # noqa: E402
 
 REPEATS = 3
 SPEC = """\
@@ -48,7 +49,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         spec = write(Path(tmp), SPEC)
         out = Path(tmp) / "out"
-        report = run_sweep(spec, out, workers=2, progress=False)
+        report = sweep(spec, out, workers=2).report
+        assert report is not None
         parts = sum(1 for p in (out / "runs").iterdir() if p.name.startswith("part-"))
         print(f"sweep: {report.n_runs:,} runs in {parts} part files ({report.seconds:.1f} s)")
         checked = best(lambda: load_sweep(out))

@@ -3,10 +3,13 @@
 1. One 200-step run of the Iran scenario against an empty Mesa model with the same agents, steps
    and data-collection cadence (a no-op step through ``shuffle_do`` and a ``DataCollector``
    collecting the same per-state and system quantities every step). Target: at most 3x.
+   Measured twice: as the engine runs it (sim.model.lockstep, a batch of one, compact recording,
+   no agents) and as the Mesa model ``AlignmentModel`` (State agents whose attributes its
+   DataCollector collects every step): the difference is what agent collection costs.
 2. A random 193-state world (as many as UN members), 500 steps. Target: under 10 s.
 3. Per-step cost from 50 to 400 states. Target: growth no faster than about N^2.
-4. Replications of the Iran scenario in lock-step (sim.model.lockstep, what sweeps and ``hedgesim run``
-   use): time per run in batches of K, against the run alone (no target; explains issue 3's).
+4. Replications of the Iran scenario in lock-step (sim.model.lockstep, what sweeps and
+   ``hedgesim run`` use): time per run in batches of K, against the run alone (no target).
 
 Usage: python benchmarks/bench_run.py [--repeat K]
 """
@@ -25,11 +28,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.scenario.generate import random_world  # noqa: E402
+from sim.model.lockstep import simulate_many  # noqa: E402
 from sim.model.metrics import SYSTEM_COLUMNS  # noqa: E402
-from sim.experiments.runner import seed_for, simulate, simulate_many  # noqa: E402
-from sim.scenario.load import load_scenario  # noqa: E402
+from sim.model.model import AlignmentModel  # noqa: E402
+from sim.model.seeds import replication_seed as seed_for  # noqa: E402
 from sim.model.world import compile_world  # noqa: E402
+from sim.scenario.generate import random_world  # noqa: E402
+from sim.scenario.load import load_scenario  # noqa: E402
+
+
+def simulate(world, scenario, seed, record_every=None):
+    """One run as the engine makes it: a lock-step batch of one (no agents)."""
+    return simulate_many(world, scenario, [seed], record_every=record_every)[0]
 
 
 class EmptyAgent(mesa.Agent):
@@ -97,6 +107,10 @@ def main() -> None:
     steps = sc.params.steps
     counter = iter(range(10**9))
     ours = best_of(lambda: simulate(w, sc, seed_for(1, next(counter))), args.repeat)
+    mesa_model = best_of(
+        lambda: AlignmentModel(sc, rng=seed_for(1, next(counter)), world=w).finish(steps),
+        args.repeat,
+    )
     empty = best_of(lambda: EmptyModel(w.n, seed_for(1, 0)).run_for(steps), args.repeat)
     light = best_of(lambda: EmptyModel(w.n, seed_for(1, 0), full=False).run_for(steps), args.repeat)
     ratio = ours / empty
@@ -104,7 +118,11 @@ def main() -> None:
         f"1. Iran scenario, {w.n} states, {steps} steps, collect every step "
         f"(best of {args.repeat}):"
     )
-    print(f"   hedgesim run {1e3 * ours:7.2f} ms")
+    print(f"   hedgesim run {1e3 * ours:7.2f} ms (the engine: no agents)")
+    print(
+        f"   AlignmentModel {1e3 * mesa_model:7.2f} ms (Mesa model, agent reporters collected "
+        f"every step: +{1e3 * (mesa_model - ours):.2f} ms, {mesa_model / ours:.2f}x the engine)"
+    )
     print(
         f"   empty Mesa model collecting the same fields (4 per state, {len(SYSTEM_COLUMNS)} per "
         f"step) {1e3 * empty:6.2f} ms: ratio {ratio:.2f}x "

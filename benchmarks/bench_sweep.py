@@ -97,13 +97,15 @@ def timed(cmd: list[str]) -> float:
 
 def in_process(spec: Path, out: Path, **kw: Any) -> float:
     """Seconds spent running the sweep (design expansion excluded, pool/cluster start included)."""
+    from sim.experiments.design import build_design
+    from sim.experiments.engine import Execution
+    from sim.experiments.spec import load_spec
     from sim.experiments.sweep import execute
-    from sim.experiments.spec import build_design, load_spec
 
     design = build_design(load_spec(spec))
     shutil.rmtree(out, ignore_errors=True)  # a finished sweep in ``out`` would only be resumed
     t0 = time.perf_counter()
-    report = execute(design, out, force=True, progress=False, **kw)
+    report = execute(design, out, Execution(**kw), force=True, progress=False)
     assert report.ran == design.n_runs
     return time.perf_counter() - t0
 
@@ -120,12 +122,13 @@ def verdict(value: float, target: float, higher: bool = True) -> str:
 
 def _resolve(scenario: str, steps: int, params: tuple[tuple[str, Any], ...]) -> Any:
     """Scenario file + swept values -> validated scenario and compiled world."""
-    from sim.scenario.load import load_scenario
     from sim.model.world import compile_world
+    from sim.scenario.load import load_scenario
+    from sim.scenario.paths import split_path
 
-    overrides = [f"{k}={v}" for k, v in params]
+    overrides = [(split_path(k), v) for k, v in params]
     if steps:
-        overrides.append(f"params.steps={steps}")
+        overrides.append((("params", "steps"), steps))
     sc = load_scenario(scenario, overrides)
     return sc, compile_world(sc)
 
@@ -151,7 +154,7 @@ class BatchAlignment(AlignmentModel):
     ) -> None:
         resolve = _resolve_cached if cache else _resolve
         sc, world = resolve(scenario, steps, tuple(sorted(params.items())))
-        super().__init__(world, sc.mechanisms, sc.params, rng=rng, record_every=2**62)
+        super().__init__(sc, rng=rng, world=world, record_every=2**62)
         self.max_steps = sc.params.steps
         self.focal = world.focal
         self.final_status: list[str] = []
@@ -162,9 +165,7 @@ class BatchAlignment(AlignmentModel):
     def step(self) -> None:
         super().step()
         if self.steps >= self.max_steps:  # measure the final state, as the sweep does
-            self.record()
-            rec = self.recorder.record(self)
-            self.final_status = [STATUSES[c] for c in rec.status[-1, self.focal]]
+            self.final_status = [STATUSES[c] for c in self.statuses[self.focal]]
             self.datacollector.collect(self)
 
 

@@ -40,10 +40,17 @@ def best_of(fn, repeat: int) -> float:
 def child(args: argparse.Namespace) -> dict[str, float]:
     """The measurements of items 1-4 in this process (its thread limit is set by the parent)."""
     sys.path.insert(0, str(ROOT))
-    from sim.scenario.build_world import Request, all_states, build_world, top_states
-    from sim.experiments.runner import Condition, run_conditions, seed_for, simulate
-    from sim.scenario.load import loads_scenario
+    from sim.experiments.conditions import Condition
+    from sim.experiments.engine import Execution
+    from sim.experiments.run import prepare, run_conditions
+    from sim.model.lockstep import simulate_many
+    from sim.model.seeds import replication_seed as seed_for
     from sim.model.world import compile_world
+    from sim.scenario.build_world import Request, all_states, build_world, top_states
+    from sim.scenario.load import loads_scenario
+
+    def simulate(world, sc, seed, steps=None):
+        return simulate_many(world, sc, [seed], steps)[0]
 
     out: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -60,11 +67,11 @@ def child(args: argparse.Namespace) -> dict[str, float]:
     w40 = compile_world(sub)
     out["steps40"] = sub.params.steps
     out["run40"] = best_of(lambda: simulate(w40, sub, seed_for(1, 0)), args.repeat)
-    sc.params.steps = 120
+    sc, _ = prepare(sc, replications=args.runs, steps=120)
     for workers in (1, 2):
         out[f"pool{workers}"] = best_of(
             lambda w=workers: run_conditions(
-                sc, [Condition("baseline")], replications=args.runs, steps=120, workers=w
+                sc, [Condition("baseline")], execution=Execution(workers=w)
             ),
             1,
         )

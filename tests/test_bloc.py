@@ -1,11 +1,12 @@
-"""Bloc mode (sim.landscape.bloc) against the exact landscape solver (sim.landscape.solver): issue 5, part 5.
+"""Bloc mode (sim.landscape.bloc) against the exact landscape solver (sim.landscape.solver):
+issue 5, part 5.
 
 The bloc mode is the alliance-only, two-bloc limit of hedgesim. These tests hold it to landscape
 theory: runs end only in enumerated local minima, the energy never rises along a run, bloc labels
 do not matter, and, from uniform random blocs, end states occur as often as the exact absorption
-probabilities of the same random-activation dynamic (sim.landscape.bloc.reach_probabilities) say — and not
-as often as steepest-descent basins say, which is a different dynamic. The command line and the
-CSV propensity input are checked end to end.
+probabilities of the same random-activation dynamic (sim.landscape.bloc.reach_probabilities)
+say — and not as often as steepest-descent basins say, which is a different dynamic. The command
+line and the CSV propensity input are checked end to end.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sim.__main__ import main
+from sim.errors import InputError
 from sim.landscape import solver as ls
 from sim.landscape.bloc import BlocModel, BlocState, propensity_matrix, reach_probabilities
-from sim.cli.main import main
-from sim.errors import InputError
-from sim.experiments.runner import seed_for
-from sim.scenario.load import load_scenario
+from sim.model.seeds import replication_seed as seed_for
 from sim.model.world import compile_world
+from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 IRAN = ROOT / "scenarios" / "iran_2021.yaml"

@@ -1,6 +1,6 @@
-"""``hedgesim build-world`` (sim.scenario.build_world): built worlds load unchanged, carry the data's
-known values, follow the documented constructions, and never overwrite a file hedgesim did not
-write. Expected values are computed here from sim.data directly or are facts checkable outside
+"""``hedgesim build-world`` (sim.scenario.build_world): built worlds load unchanged, carry the
+data's known values, follow the documented constructions, and never overwrite a file hedgesim did
+not write. Expected values are computed here from sim.data directly or are facts checkable outside
 hedgesim (NATO membership, the 2011 rivalries, Syria's suspension from the Arab League)."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.scenario import build_world as bw
 from sim import data
-from sim.cli.main import main
-from sim.experiments.runner import seed_for, simulate_many
-from sim.scenario.load import load_scenario
+from sim.__main__ import main
+from sim.model.lockstep import simulate_many
+from sim.model.seeds import replication_seed as seed_for
 from sim.model.world import compile_world
+from sim.scenario import build_world as bw
+from sim.scenario.load import load_scenario
 
 IRAN = "IRN,RUS,CHN,USA,IND,ISR,PAK,SYR,SAU,GBR,TUR,DEU,FRA"
 

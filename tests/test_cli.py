@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli.main import main
+from sim.__main__ import main
+from sim.experiments.stats import wilson
 from sim.model.metrics import STATUSES
 from sim.results.read import load_run
-from sim.experiments.outcomes import wilson
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = str(ROOT / "scenarios" / "toy_triangle.yaml")
@@ -81,7 +81,8 @@ def test_run_writes_consistent_tables(toy_run):
 def test_run_json_records_provenance(toy_run):
     meta = json.loads((toy_run / "run.json").read_text())
     assert meta["seed"] == 7 and meta["replications"] == 12 and meta["steps"] == 25
-    from sim.experiments.runner import seed_for, seed_value
+    from sim.model.seeds import replication_seed as seed_for
+    from sim.model.seeds import seed_value
 
     assert len(meta["replication_seeds"]) == 12
     assert meta["replication_seeds"][3] == seed_value(seed_for(7, 3))

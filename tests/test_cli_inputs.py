@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli.main import main
+from sim.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = str(ROOT / "scenarios" / "toy_triangle.yaml")

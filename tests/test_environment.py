@@ -61,7 +61,7 @@ def test_an_ascii_terminal_gets_ascii_and_the_results(tmp_path, env):
 
 
 def test_a_broken_mplbackend_is_ignored(tmp_path, capsys):
-    from sim.cli.main import main
+    from sim.__main__ import main
 
     out = tmp_path / "o"
     assert main(["run", TOY, *RUN, "--out", str(out), "--no-figures"]) == 0
@@ -73,7 +73,7 @@ def test_a_broken_mplbackend_is_ignored(tmp_path, capsys):
 
 def test_state_names_with_tex_characters_are_drawn_as_written(tmp_path, capsys):
     from sim import plots
-    from sim.cli.main import main
+    from sim.__main__ import main
 
     text = Path(TOY).read_text().replace("name: Small state", 'name: "A $^^$ B"')
     (tmp_path / "s.yaml").write_text(text)

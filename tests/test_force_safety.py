@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 from sweep_world import write as write_world
 
-from sim.cli.main import main
-from sim.results.outdir import LOCK_NAME, DirLock
-from sim.results.read import load_run
-from sim.experiments.sweep import load_sweep
+from sim.__main__ import main
+from sim.results.lock import LOCK_NAME, DirLock
+from sim.results.read import load_run, load_sweep
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
 

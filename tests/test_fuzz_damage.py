@@ -32,12 +32,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sweep_world import write as write_world
 
+from sim.__main__ import main
+from sim.errors import HedgesimError, InputError
+from sim.experiments.design import build_design
+from sim.experiments.engine import Execution
+from sim.experiments.spec import load_spec
+from sim.experiments.sweep import execute
 from sim.results.atomic import sealed
-from sim.cli.main import main
-from sim.errors import InputError
-from sim.results.read import load_run
-from sim.experiments.sweep import SweepError, execute, load_sweep
-from sim.experiments.spec import build_design, load_spec
+from sim.results.read import load_run, load_sweep
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
 
@@ -351,11 +353,11 @@ def test_resume_with_repair_restores_the_undamaged_sweep(made, data) -> None:
     d = damaged_copy(src, data.draw(damages(files_of(src))))
     try:
         try:
-            execute(made["design"], d, workers=1, repair=True, progress=False)
-        except (SweepError, InputError) as exc:
+            execute(made["design"], d, Execution(workers=1), repair=True, progress=False)
+        except HedgesimError as exc:
             text = str(exc)
             assert "\n" not in text and str(d) in text, text
-            assert getattr(exc, "code", 2) == 2
+            assert exc.exit_code == 2
             event("refused")
             return
         event("repaired")

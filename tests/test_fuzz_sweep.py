@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.errors import InputError
-from sim.experiments.spec import build_design, load_spec
+from sim.experiments.design import build_design
+from sim.experiments.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "scenarios" / "toy_triangle.yaml"

@@ -8,8 +8,8 @@ import math
 
 import pytest
 
+from sim.__main__ import main
 from sim.validation import heldout
-from sim.cli.main import main
 
 TESTS = {
     "(a) 2010, no initial ties",

@@ -15,11 +15,13 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
+from sim.experiments.conditions import Condition
+from sim.experiments.engine import Execution
+from sim.experiments.run import run_conditions
+from sim.experiments.stats import wilson
 from sim.model.metrics import ALIGNED, allied_with_stronger
-from sim.experiments.runner import Condition, run_conditions
-from sim.scenario.load import load_scenario
-from sim.experiments.outcomes import wilson
 from sim.model.world import compile_world
+from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 200
@@ -43,7 +45,8 @@ def iran():
     conds += [Condition("-sanctions_pressure", ("sanctions_pressure",))]
     # each reason kept alone: which of them suffices to keep Iran out of a great-power alliance
     conds += [Condition(f"only {r}", tuple(x for x in REASONS if x != r)) for r in REASONS]
-    res = run_conditions(sc, conds, replications=N, steps=sc.params.steps, workers=2)
+    assert sc.replications == N
+    res = run_conditions(sc, conds, execution=Execution(workers=2))
     return compile_world(sc), res
 
 

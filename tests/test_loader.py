@@ -18,10 +18,9 @@ import pandas as pd
 import pytest
 from sweep_world import write as write_world
 
+from sim.__main__ import main
 from sim.results.atomic import sealed
-from sim.cli.main import main
-from sim.results.read import load_run
-from sim.experiments.sweep import load_sweep
+from sim.results.read import load_run, load_sweep
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
 

@@ -1,4 +1,5 @@
-"""Lock-step batches (sim.model.lockstep): replication k of a batch is bit-for-bit the run alone.
+"""Lock-step batches (sim.model.lockstep): replication k of a batch is bit-for-bit the run alone
+(the Mesa model, sim.model.model.AlignmentModel, with its agents).
 
 Sweeps and ``hedgesim run`` rely on this for their reproducibility promise (same scenario + seed
 ⇒ identical output whatever the chunking), so it is checked field by field, dtype included, on
@@ -19,15 +20,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim.model.lockstep as lockstep
+from sim.errors import SimulationError
+from sim.experiments.conditions import ablate
+from sim.experiments.engine import plan_chunks
 from sim.model import decision
-from sim.scenario.generate import random_world_document
-from sim.model.lockstep import LockstepModel
-from sim.model.model import AlignmentModel, SimulationError, decision_stream
-from sim.experiments.runner import seed_for, simulate, simulate_many
-from sim.scenario.load import ablate, load_scenario
-from sim.scenario.schema import MECHANISMS, Scenario
-from sim.experiments.sweep import plan_chunks
+from sim.model.dynamics import Dynamics
+from sim.model.lockstep import LockstepModel, simulate_many
+from sim.model.model import AlignmentModel
+from sim.model.seeds import decision_stream
+from sim.model.seeds import replication_seed as seed_for
 from sim.model.world import compile_world
+from sim.scenario.generate import random_world_document
+from sim.scenario.load import load_scenario
+from sim.scenario.schema import MECHANISMS, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -45,7 +50,12 @@ def assert_identical(alone, batch) -> None:
 def check(sc: Scenario, n: int = 5, steps: int | None = None, every: int | None = None) -> list:
     w = compile_world(sc)
     seeds = [seed_for(sc.seed, i) for i in range(n)]
-    alone = [simulate(w, sc, s, steps, every) for s in seeds]
+    alone = [
+        AlignmentModel(sc, rng=s, record_every=every, world=w)
+        .finish(sc.params.steps if steps is None else steps)
+        .run_record()
+        for s in seeds
+    ]
     assert_identical(alone, simulate_many(w, sc, seeds, steps, every))
     return alone
 
@@ -120,12 +130,22 @@ def test_batches_split_by_size_still_match(monkeypatch) -> None:
     check(sc, n=5, every=5)
 
 
-def test_decision_stream_is_the_models_stream() -> None:
+def test_the_runs_draw_from_their_own_decision_stream_not_mesas() -> None:
+    """hedgesim derives its streams from the replication's seed itself (sim.model.seeds): the
+    choices come from the decision stream, and Mesa's generators are seeded apart."""
     sc = load_scenario(SCENARIOS / "toy_triangle.yaml")
     w = compile_world(sc)
     for i in range(3):
-        model = AlignmentModel(w, sc.mechanisms, sc.params, rng=seed_for(11, i))
-        assert model.rng.bit_generator.state == decision_stream(seed_for(11, i)).bit_generator.state
+        seed = seed_for(11, i)
+        model = AlignmentModel(sc, rng=seed, world=w)
+        assert model.decisions.bit_generator.state == decision_stream(seed).bit_generator.state
+        assert model.rng is not model.decisions
+        model.run_for(5)  # drawing from Mesa's generator does not change a run
+        drawn = AlignmentModel(sc, rng=seed, world=w)
+        drawn.rng.random(1000)
+        drawn.random.random()
+        drawn.run_for(5)
+        assert np.array_equal(model.ties, drawn.ties)
 
 
 def test_batch_has_one_axis_per_replication_and_no_agents() -> None:
@@ -134,7 +154,7 @@ def test_batch_has_one_axis_per_replication_and_no_agents() -> None:
     m = LockstepModel(w, sc.mechanisms, sc.params, seeds=[seed_for(1, i) for i in range(3)])
     assert m.ties.shape == m.dyadic.distrust.shape == m.history.shape == (3, w.n, w.n)
     assert m.dyadic.rivalry.shape == (w.n, w.n)  # shared: only events change it
-    assert m.states == [] and len(m.agents) == 0
+    assert len(m.agents) == 0
     with pytest.raises(ValueError, match="at least one seed"):
         LockstepModel(w, sc.mechanisms, sc.params, seeds=[])
 
@@ -277,7 +297,7 @@ def test_fuzzed_worlds_match_run_alone_with_betrayals_in_some_replications(monke
     differs between replications, which is what the batch must keep apart."""
     mixed = treaties_apart = 0
     seen: list[np.ndarray] = []
-    learn = AlignmentModel._learn
+    learn = Dynamics._learn
 
     def spy(self, previous, wants):
         cut = (previous == 2) & (self.ties < 2) & wants & ~wants.swapaxes(-1, -2)
@@ -285,7 +305,7 @@ def test_fuzzed_worlds_match_run_alone_with_betrayals_in_some_replications(monke
             seen.append(cut.reshape(len(cut), -1).any(axis=1))
         return learn(self, previous, wants)
 
-    monkeypatch.setattr(AlignmentModel, "_learn", spy)
+    monkeypatch.setattr(Dynamics, "_learn", spy)
     rng = np.random.default_rng(7)
     for case in range(24):
         sc = _fuzzed(int(rng.choice([5, 8, 13, 20])), case, rng)

@@ -12,20 +12,29 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.experiments.conditions import Condition, ablate
+from sim.experiments.engine import Execution
+from sim.experiments.run import prepare, run_conditions
 from sim.model.decision import DecisionRule, consent
 from sim.model.model import AlignmentModel
-from sim.experiments.runner import Condition, run_conditions, seed_for, simulate
-from sim.scenario.load import ablate, load_scenario
-from sim.scenario.schema import MECHANISMS
+from sim.model.seeds import replication_seed as seed_for
 from sim.model.world import compile_world
+from sim.scenario.load import load_scenario
+from sim.scenario.paths import parse_override
+from sim.scenario.schema import MECHANISMS
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "scenarios" / "toy_triangle.yaml"
 
 
 def toy(sets=(), factors=()):
-    sc = ablate(load_scenario(TOY, list(sets)), factors)
+    sc = ablate(load_scenario(TOY, [parse_override(s) for s in sets]), factors)
     return sc, compile_world(sc)
+
+
+def simulate(w, sc, seed):
+    """One replication alone: the Mesa model run to the scenario's end, as its record."""
+    return AlignmentModel(sc, rng=seed, world=w).finish(sc.params.steps).run_record()
 
 
 # -- determinism ----------------------------------------------------------------------------------
@@ -51,11 +60,11 @@ def test_seed_for_matches_spawn():
 
 
 def test_workers_and_chunks_do_not_change_results():
-    sc, _ = toy()
+    sc, _ = prepare(toy()[0], replications=6, steps=30)
     conds = [Condition("baseline"), Condition("-expanding_options", ("expanding_options",))]
-    one = run_conditions(sc, conds, replications=6, steps=30, workers=1)
-    two = run_conditions(sc, conds, replications=6, steps=30, workers=2, chunk=1)
-    three = run_conditions(sc, conds, replications=6, steps=30, workers=2, chunk=4)
+    one = run_conditions(sc, conds, execution=Execution(workers=1))
+    two = run_conditions(sc, conds, execution=Execution(workers=2, chunk=1))
+    three = run_conditions(sc, conds, execution=Execution(workers=2, chunk=4))
     for label in one:
         for a, b, c in zip(one[label], two[label], three[label], strict=True):
             assert _same(a, b) and _same(a, c)
@@ -74,7 +83,7 @@ def test_consent_invariant_every_step(monkeypatch):
         return desired
 
     monkeypatch.setattr(DecisionRule, "choose", spy)
-    model = AlignmentModel(w, sc.mechanisms, sc.params, rng=seed_for(1, 0))
+    model = AlignmentModel(sc, rng=seed_for(1, 0), world=w)
     members = {tr.name: set(tr.members.tolist()) for tr in w.treaties}
     for _ in range(60):
         model.step()
@@ -100,7 +109,7 @@ def test_consent_takes_the_lower_wish():
 def _iran_model(steps: int, factors=(), seed=2):
     sc = ablate(load_scenario(ROOT / "scenarios" / "iran_2021.yaml"), factors)
     w = compile_world(sc)
-    model = AlignmentModel(w, sc.mechanisms, sc.params, rng=seed_for(seed, 0))
+    model = AlignmentModel(sc, rng=seed_for(seed, 0), world=w)
     model.run_for(steps)
     model.rule.refresh_static(model.dyadic, model.attrs, model._version)
     return sc, w, model
@@ -174,7 +183,7 @@ def world(text: str, ties: np.ndarray | None = None):
 
     sc = loads_scenario(text)
     w = compile_world(sc)
-    model = AlignmentModel(w, sc.mechanisms, sc.params, rng=seed_for(1, 0))
+    model = AlignmentModel(sc, rng=seed_for(1, 0), world=w)
     if ties is not None:
         model.ties = ties
     model.rule.refresh_static(model.dyadic, model.attrs, model._version)
@@ -352,7 +361,7 @@ def test_institutions_make_an_alliance_worth_keeping():
 # -- learning, events, treaties, reviews ----------------------------------------------------------
 def test_betrayal_raises_and_kept_ties_lower_distrust():
     sc, w = toy()
-    model = AlignmentModel(w, sc.mechanisms, sc.params, rng=seed_for(1, 2))
+    model = AlignmentModel(sc, rng=seed_for(1, 2), world=w)
     s, a = w.index["S"], w.index["A"]
     prev = np.zeros((w.n, w.n), dtype=np.int8)
     prev[s, a] = prev[a, s] = 2
@@ -390,7 +399,7 @@ def test_events_apply_and_revert_on_pairs_power_and_preferences():
         " {name: fear, step: 4, until: 5, field: preferences.security, changes: {S: 1.5}}]"
     ]
     sc, w = toy(sets)
-    model = AlignmentModel(w, sc.mechanisms, sc.params, rng=seed_for(1, 3))
+    model = AlignmentModel(sc, rng=seed_for(1, 3), world=w)
     s, b = w.index["S"], w.index["B"]
     seen = []
     for _ in range(7):

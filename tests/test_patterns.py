@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cli.main import main
+from sim.__main__ import main
 from sim.errors import InputError
 from sim.validation.patterns import Measure, Runs, evaluate, load_pattern, outcome, pattern_files
 

@@ -28,9 +28,11 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 from sim import plots
-
 from sim.cli import plot as cli_plot
 from sim.errors import InputError
+from sim.model.metrics import STATUSES
+from sim.plots import figures
+from sim.plots.style import STATUS_LABELS
 from sim.results.outdir import LEDGER
 
 IDS = ["A", "B", "C", "D", "E"]
@@ -110,7 +112,7 @@ def make_summary() -> pd.DataFrame:
     rows = []
     for cond, share, lo, hi in SUMMARY_ROWS:
         row: dict[str, Any] = {"condition": cond, "state": "E", "name": "Echo", "n": 40}
-        for status in plots.STATUSES:
+        for status in STATUSES:
             s, low, high = (share, lo, hi) if status == "non_aligned" else (0.1, 0.05, 0.2)
             row |= {
                 f"k_{status}": round(s * 40),
@@ -201,7 +203,7 @@ def test_timeline_stack_equals_status_shares_per_step() -> None:
     stack = [c for c in status_ax.collections if isinstance(c, PolyCollection)]
     assert len(stack) == 4  # one area per status
     cum = np.zeros(3)
-    for k, status in enumerate(plots.STATUSES):
+    for k, status in enumerate(STATUSES):
         cum = cum + [E_STATUS[s].count(status) / 4 for s in (0, 1, 2)]
         verts = stack[k].get_paths()[0].vertices
         for step in (0, 1, 2):  # the layer's upper edge passes through the cumulative share
@@ -212,7 +214,7 @@ def test_timeline_stack_equals_status_shares_per_step() -> None:
     assert status_ax.get_ylim() == (0.0, 1.0)
     assert "Echo" in status_ax.get_title() and "n = 4" in status_ax.get_title()
     legend = [t.get_text() for t in status_ax.get_legend().get_texts()]
-    assert legend == [plots.STATUS_LABELS[s] for s in reversed(plots.STATUSES)]  # as stacked
+    assert legend == [STATUS_LABELS[s] for s in reversed(STATUSES)]  # as stacked
 
     assert ties_ax.get_xlabel() == "step"
     assert ties_ax.get_ylabel() == "ties of Echo"
@@ -526,7 +528,7 @@ def write_run_dir(path: Path) -> Path:
 
 
 def fake_load_run(path: Path) -> SimpleNamespace:
-    """Stands in for sim.results.read.load_run (being written concurrently) with the DATA.md layout."""
+    """Stands in for sim.results.read.load_run with the DATA.md layout."""
     return SimpleNamespace(
         system=pd.read_parquet(path / "system.parquet"),
         states=pd.read_parquet(path / "states.parquet"),
@@ -544,23 +546,26 @@ def write_sweep_dir(path: Path) -> Path:
     return path
 
 
-def fake_load_sweep(path: Path) -> dict[str, Any]:
-    """Stands in for sim.experiments.sweep.load_sweep: a mapping with ``runs`` and ``manifest``."""
+def fake_load_sweep(path: Path) -> SimpleNamespace:
+    """Stands in for sim.results.read.load_sweep: ``runs``, ``manifest``, no warnings."""
     runs = pd.concat(pd.read_parquet(p) for p in sorted((path / "runs").glob("part-*.parquet")))
-    return {"runs": runs, "manifest": json.loads((path / "manifest.json").read_text())}
+    manifest = json.loads((path / "manifest.json").read_text())
+    return SimpleNamespace(runs=runs, steps=None, manifest=manifest, warnings=[])
 
 
 def run_cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
-    cli_plot.add_commands(parser.add_subparsers(dest="command"))
+    cli_plot.add_command(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["plot", *argv])
     return args.func(args)
 
 
 @pytest.fixture
 def fake_loaders(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_plot, "_load_run", fake_load_run)
-    monkeypatch.setattr(cli_plot, "_load_sweep", fake_load_sweep)
+    import sim.results.read
+
+    monkeypatch.setattr(sim.results.read, "load_run", fake_load_run)
+    monkeypatch.setattr(sim.results.read, "load_sweep", fake_load_sweep)
 
 
 def test_cli_run_dir_draws_every_supported_figure(tmp_path: Path, fake_loaders: None) -> None:
@@ -597,16 +602,18 @@ def test_cli_run_dir_single_kind_and_errors(tmp_path: Path, fake_loaders: None) 
         run_cli([str(run), "--kind", "timeline", "--condition=-nope"])
     with pytest.raises(InputError, match="neither a run"):
         run_cli([str(tmp_path)])
-    assert cli_plot.main(["plot", str(tmp_path)]) == 2
+    from sim.__main__ import main
+
+    assert main(["plot", str(tmp_path)]) == 2
 
 
 def test_cli_sweep_dir(tmp_path: Path, fake_loaders: None) -> None:
     sweep = write_sweep_dir(tmp_path / "sweep")
     runs = make_runs()
-    assert cli_plot.swept_parameters(runs) == ["params.w", "params.t", "mechanisms.m.level"]
+    assert figures.swept_parameters(runs) == ["params.w", "params.t", "mechanisms.m.level"]
     manifest = {"design": {"columns": ["params.t", "params.w"]}}
-    assert cli_plot.swept_parameters(runs, manifest) == ["params.t", "params.w"]
-    assert cli_plot.focal_states(runs) == ["E"]
+    assert figures.swept_parameters(runs, manifest) == ["params.t", "params.w"]
+    assert figures.focal_states(runs) == ["E"]
     assert run_cli([str(sweep)]) == 0  # a grid design: no sensitivity indices to draw
     assert sorted(p.name for p in (sweep / "figures").iterdir() if p.name != LEDGER) == [
         "phase_E.png"
@@ -623,15 +630,14 @@ def test_cli_sweep_dir(tmp_path: Path, fake_loaders: None) -> None:
 
 
 def test_cli_run_dir_through_sim_results(tmp_path: Path) -> None:
-    """sim.results.read.load_run (categorical columns, checked by sim.results.read) feeds the figures of a
-    real run."""
-    from sim.cli.main import main
+    """sim.results.read.load_run (categorical columns, checked) feeds the figures of a real run."""
+    from sim.__main__ import main
 
     (tmp_path / "tiny.yaml").write_text(TINY_SCENARIO)
     run = tmp_path / "run"
     argv = ["run", str(tmp_path / "tiny.yaml"), "-r", "3", "-q", "-j", "1", "--no-figures"]
     assert main([*argv, "--out", str(run)]) == 0
-    paths = cli_plot.draw(run, cli_plot.Options(kind="partners"))
+    paths = cli_plot.draw(run, figures.Options(kind="partners"))
     assert [p.name for p in paths] == ["partners.png"]
     assert paths[0].read_bytes().startswith(b"\x89PNG")
 
@@ -664,11 +670,11 @@ parameters:
 
 def test_cli_real_sweep_phase_and_sensitivity(tmp_path: Path) -> None:
     """End to end: a real (tiny) Morris sweep, its manifest, and the analysis helper's indices."""
-    sweep_mod = pytest.importorskip("sim.experiments.sweep")
-    pytest.importorskip("sim.experiments.analysis")
+    import sim
+
     (tmp_path / "scenario.yaml").write_text(TINY_SCENARIO)
     (tmp_path / "sweep.yaml").write_text(TINY_MORRIS)
-    sweep_mod.run_sweep(tmp_path / "sweep.yaml", tmp_path / "out", workers=1, progress=False)
+    sim.sweep(tmp_path / "sweep.yaml", tmp_path / "out", workers=1)
     paths = cli_plot.draw(tmp_path / "out", out=tmp_path / "figs")
     assert sorted(p.name for p in paths) == ["phase_S.png", "sensitivity_S.png"]
     for p in paths:  # real PNGs of a real figure, not empty files
@@ -678,11 +684,11 @@ def test_cli_real_sweep_phase_and_sensitivity(tmp_path: Path) -> None:
         assert width > 400 and height > 300
 
 
-# ------------------------------------------------------------------- other layouts and aliases
+# ------------------------------------------------------------------------------ other layouts
 
 
 def test_sensitivity_long_layout_of_the_analysis_helper() -> None:
-    """sim.experiments.analysis.sensitivity writes long rows (state, parameter, index, value, conf, note)."""
+    """The analysis's sensitivity writes long rows (state, parameter, index, value, conf, note)."""
     rows = []
     for state, scale in (("E", 1.0), ("A", 0.5)):
         for _, r in SOBOL.iterrows():
@@ -705,16 +711,3 @@ def test_sensitivity_long_layout_of_the_analysis_helper() -> None:
     )
     fig = plots.plot_sensitivity(constant)
     assert any("undefined" in t.get_text() for t in fig.axes[0].texts)
-
-
-def test_descriptive_aliases_match_the_run_command() -> None:
-    """`hedgesim run` calls alignment_timeline / tie_network / counterfactual_forest."""
-    fig = plots.alignment_timeline(
-        make_states(), state="E", names=dict(zip(IDS, NAMES, strict=True))
-    )
-    assert fig.axes[0].get_title().startswith("Echo:")
-    assert plots.tie_network is plots.plot_network
-    assert plots.counterfactual_forest is plots.plot_counterfactuals
-    assert plots.partner_matrix is plots.plot_partners
-    assert plots.phase_diagram is plots.plot_phase
-    assert plots.sensitivity_bars is plots.plot_sensitivity

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.__main__ import main
+from sim.errors import InputError, SimulationError
 from sim.model import decision
-from sim.cli.main import main
-from sim.errors import InputError
-from sim.model.model import AlignmentModel, SimulationError
-from sim.results.read import load_run
-from sim.experiments.runner import seed_for
-from sim.scenario.load import load_scenario
+from sim.model.model import AlignmentModel
+from sim.model.seeds import replication_seed as seed_for
 from sim.model.world import compile_world
+from sim.results.read import load_run
+from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = str(ROOT / "scenarios" / "toy_triangle.yaml")
@@ -107,7 +107,7 @@ def test_a_non_finite_utility_stops_the_run_naming_step_and_pair(monkeypatch, tm
 
     monkeypatch.setattr(decision.DecisionRule, "expanding_options", poisoned)
     monkeypatch.setattr(decision.DecisionRule, "steps_seen", 0, raising=False)
-    model = AlignmentModel(w, sc.mechanisms, sc.params, rng=seed_for(1, 0))
+    model = AlignmentModel(sc, rng=seed_for(1, 0), world=w)
     with pytest.raises(SimulationError, match=r"step 4: utility of S for a tie with A"):
         model.run_for(10)
     # through the command line: exit status 3 and the same one-line message
@@ -186,7 +186,7 @@ def test_outputs_are_readable_like_any_file_the_user_writes(tmp_path):
 THREADED = (
     "import sys, threading, time\n"
     "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
-    "from sim.cli.main import main\n"
+    "from sim.__main__ import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 

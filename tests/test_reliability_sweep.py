@@ -22,8 +22,15 @@ import pandas as pd
 import pytest
 from sweep_world import write as write_world
 
-from sim.results.outdir import LOCK_NAME, Busy, DirLock
-from sim.experiments.sweep import load_sweep, run_sweep
+from sim.experiments.sweep import sweep
+from sim.results.lock import LOCK_NAME, Busy, DirLock
+from sim.results.read import load_sweep
+
+
+def run_sweep(spec, out, **kw):
+    """``sim.sweep``, returning what the invocation did (its report)."""
+    return sweep(spec, out, **kw).report
+
 
 KILLS = 20  # SIGKILLs at random moments; counted in docs/RELIABILITY.md
 ORPHAN_GRACE = 3.0  # seconds a worker may outlive its parent

@@ -9,7 +9,9 @@ import pytest
 import yaml
 
 from sim.errors import InputError, dotted
-from sim.scenario.load import load_scenario, loads_scenario, resolve_ablation
+from sim.experiments.conditions import resolve_ablation
+from sim.scenario.load import load_scenario, loads_scenario
+from sim.scenario.paths import parse_override
 from sim.scenario.schema import MECHANISMS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,18 +146,17 @@ def test_empty_and_non_mapping_documents():
 def test_override_paths_and_values():
     path = Path(pytest.tmp) / "s.yaml"  # type: ignore[attr-defined]
     path.write_text(GOOD)
-    sc = load_scenario(
-        path, ["distrust.C.A=0.4", "states.A.preferences.autonomy=2", "params.temperature=0.3"]
-    )
+    texts = ["distrust.C.A=0.4", "states.A.preferences.autonomy=2", "params.temperature=0.3"]
+    sc = load_scenario(path, [parse_override(o) for o in texts])
     assert sc.distrust["C"]["A"] == 0.4 and sc.states["A"].preferences.autonomy == 2
     with pytest.raises(InputError) as exc:
-        load_scenario(path, ["params.temprature=0.3"])
+        load_scenario(path, [parse_override("params.temprature=0.3")])
     assert exc.value.problems[0].source == "--set"
     assert "params.temprature" in str(exc.value) and "unknown field" in str(exc.value)
     with pytest.raises(InputError, match="PATH=VALUE"):
-        load_scenario(path, ["params.temperature"])
+        parse_override("params.temperature")
     with pytest.raises(InputError, match="no item 3"):
-        load_scenario(path, ["focal.3=A"])
+        load_scenario(path, [parse_override("focal.3=A")])
 
 
 def test_list_items_by_name_mean_the_same_item_whatever_their_order():
@@ -163,33 +164,33 @@ def test_list_items_by_name_mean_the_same_item_whatever_their_order():
     in the shipped order, still that regime after the list is reversed, and an unknown name is an
     error at the path that lists the names."""
     iran = ROOT / "scenarios" / "iran_2021.yaml"
-    by_index = load_scenario(iran, ["sanctions.4.level=0.45"])
-    by_name = load_scenario(iran, ["sanctions.US maximum pressure.level=0.45"])
+    by_index = load_scenario(iran, [parse_override("sanctions.4.level=0.45")])
+    by_name = load_scenario(iran, [parse_override("sanctions.US maximum pressure.level=0.45")])
     assert by_name == by_index and by_name.sanctions[4].level == 0.45
     reordered = Path(pytest.tmp) / "reordered.yaml"  # type: ignore[attr-defined]
     doc = yaml.safe_load(iran.read_text())
     doc["sanctions"].reverse()
     reordered.write_text(yaml.safe_dump(doc, sort_keys=False))
-    sc = load_scenario(reordered, ["sanctions.US maximum pressure.level=0.45"])
+    sc = load_scenario(reordered, [parse_override("sanctions.US maximum pressure.level=0.45")])
     assert [r.level for r in sc.sanctions if r.name == "US maximum pressure"] == [0.45]
     moved = len(sc.sanctions) - 1 - 4
     assert sc.sanctions[moved].name == "US maximum pressure"  # moved, and still the one changed
     with pytest.raises(InputError) as exc:
-        load_scenario(iran, ["sanctions.US max pressure.level=0.3"])
+        load_scenario(iran, [parse_override("sanctions.US max pressure.level=0.3")])
     (prob,) = exc.value.problems
     assert prob.source == "--set" and prob.path == ("sanctions", "US max pressure", "level")
     assert "no item named 'US max pressure'" in prob.message
     assert "'US embargo on Iran'" in prob.message
     # a value out of range is reported at the override, as with an index
     with pytest.raises(InputError) as exc:
-        load_scenario(iran, ["sanctions.US maximum pressure.level=1.5"])
+        load_scenario(iran, [parse_override("sanctions.US maximum pressure.level=1.5")])
     assert [p.source for p in exc.value.problems] == ["--set"]
     assert "less than or equal to 1" in str(exc.value)
     # lists whose items have no names are addressed by position only
     path = Path(pytest.tmp) / "s.yaml"  # type: ignore[attr-defined]
     path.write_text(GOOD)
     with pytest.raises(InputError, match="addressed by position"):
-        load_scenario(path, ["focal.C=A"])
+        load_scenario(path, [parse_override("focal.C=A")])
 
 
 def test_ablation_specs():
@@ -208,7 +209,7 @@ def test_ablation_specs():
 
 
 def test_per_state_ablation_zeroes_only_that_states_sensitivity():
-    from sim.scenario.load import ablate
+    from sim.experiments.conditions import ablate
 
     sc = loads_scenario(
         GOOD + "counterfactuals:\n  c_only: [partner_hedging@C, expanding_options@C]\n"

@@ -1,6 +1,7 @@
-"""``hedgesim fit`` (sim.validation.scoring): run directories matched to target tables by calendar year,
-scored with sim.validation.fit's metrics. Expected values are recomputed here from the run's own tables
-and the target file, so a wrong join (year, dyad order, replication count) fails."""
+"""``hedgesim fit`` (sim.validation.fitrun, scoring): run directories matched to target tables by
+calendar year, scored with sim.validation.fit's metrics. Expected values are recomputed here from
+the run's own tables and the target file, so a wrong join (year, dyad order, replication count)
+fails."""
 
 from __future__ import annotations
 
@@ -10,12 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.validation import fit
-
-from sim.validation import scoring
-from sim.cli.main import main
+from sim.__main__ import main
 from sim.errors import InputError
-from sim.model.world import step_of_month
+from sim.scenario.calendar import step_of_month
+from sim.validation import fit, fitrun, scoring
 
 WORLD = """\
 name: fit_world
@@ -112,7 +111,7 @@ def test_fit_reads_level_tables_and_scores_any_tie(run_dir: Path, tmp_path: Path
             "source": ["x"] * 4,
         }
     ).to_csv(p, index=False)
-    rep, _ = scoring.fit_run(run_dir, p)
+    rep, _ = fitrun.fit_run(run_dir, p)
     assert set(rep.rows.measure) == {"alliance", "tie"}
     assert rep.unmatched_states == ["ZZZ"]
     tie = rep.rows[(rep.rows.measure == "tie") & (rep.rows.predictor == "model")]
@@ -162,7 +161,7 @@ def test_prior_start_carries_the_first_year(run_dir: Path, tmp_path: Path) -> No
             "pact": [1, 0, 1, 1, 1, 0],
         }
     ).to_csv(p, index=False)
-    run, targets = scoring.run_ties(run_dir), scoring.read_targets(p)
+    run, targets = fitrun.run_ties(run_dir), scoring.read_targets(p)
     for prior, brier in (("previous", 0.5), ("start", 0.0)):
         rows = scoring.score_run(run, targets, prior=prior).rows
         got = rows[(rows.year == 2011) & (rows.predictor == "persistence")].brier.iloc[0]

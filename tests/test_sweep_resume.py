@@ -17,8 +17,16 @@ import pandas as pd
 import pytest
 from sweep_world import write
 
-from sim.cli.sweep import main_sweep
-from sim.experiments.sweep import SweepError, load_sweep, run_sweep
+from sim.__main__ import main as main_sweep
+from sim.errors import HedgesimError
+from sim.experiments.sweep import sweep
+from sim.results.read import load_sweep
+
+
+def run_sweep(spec, out, **kw):
+    """``sim.sweep``, returning what the invocation did (its report)."""
+    return sweep(spec, out, **kw).report
+
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
 
@@ -40,7 +48,7 @@ def parts(out: Path) -> int:
 
 
 def start(spec: Path, out: Path, *extra: str) -> subprocess.Popen:
-    code = "import sys; from sim.cli.sweep import main_sweep; sys.exit(main_sweep(sys.argv[1:]))"
+    code = "import sys; from sim.__main__ import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.Popen(
         [sys.executable, "-c", code, "sweep", str(spec), "--out", str(out), "-q", *extra],
         start_new_session=True,  # its own process group, so we can also reap its workers
@@ -167,8 +175,8 @@ def test_dask_local_cluster_and_scheduler_address_match_local(tmp_path: Path) ->
 def test_dask_missing_gives_a_clear_message(tmp_path: Path, monkeypatch, capsys) -> None:
     spec = write(tmp_path, GRID)
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
-    with pytest.raises(SweepError, match=r"pip install 'hedgesim\[dask\]'") as info:
+    with pytest.raises(HedgesimError, match=r"pip install 'hedgesim\[dask\]'") as info:
         run_sweep(spec, tmp_path / "o", backend="dask", progress=False)
-    assert info.value.code == 2
+    assert info.value.exit_code == 2
     assert main_sweep(["sweep", str(spec), "--out", str(tmp_path / "o"), "--backend", "dask"]) == 2
     assert "hedgesim[dask]" in capsys.readouterr().err

@@ -19,14 +19,28 @@ from scipy.stats import binomtest
 from sweep_world import write as write_world
 
 from sim import __version__
-from sim.experiments.analysis import analyze, cell_shares, format_report, sensitivity, wilson
-from sim.cli.sweep import main_sweep
+from sim.__main__ import main as main_sweep
+from sim.errors import HedgesimError
+from sim.experiments.analysis import cell_shares, format_report, sensitivity
+from sim.experiments.design import build_design
+from sim.experiments.engine import Execution
+from sim.experiments.spec import load_spec
+from sim.experiments.stats import wilson
+from sim.experiments.sweep import analyze, execute, sweep
 from sim.model.metrics import STATUSES
-from sim.experiments.runner import seed_for, simulate
-from sim.scenario.load import apply_overrides, scenario_hash, validate_document
-from sim.experiments.sweep import SweepError, execute, load_sweep, run_id, run_sweep, seed_value
-from sim.experiments.spec import build_design, load_spec
-from sim.model.world import compile_world
+from sim.model.model import AlignmentModel
+from sim.model.seeds import replication_seed as seed_for
+from sim.model.seeds import seed_value
+from sim.results.read import load_sweep
+from sim.results.tables import run_id
+from sim.scenario.load import scenario_hash, validate_document
+from sim.scenario.paths import apply_overrides
+
+
+def run_sweep(spec, out, **kw):
+    """``sim.sweep``, returning what the invocation did (its report)."""
+    return sweep(spec, out, **kw).report
+
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks")
 
@@ -99,7 +113,7 @@ def test_rows_match_an_independent_run_of_the_resolved_scenario(reference) -> No
         seq = seed_for(11, int(row["run_index"]))
         assert row["seed"] == seed_value(seq)
         assert row["run_id"] == run_id(scenario_hash(sc), seed_value(seq), __version__)
-        rec = simulate(compile_world(sc), sc, seq)
+        rec = AlignmentModel(sc, rng=seq).finish(sc.params.steps).run_record()
         world_ids = list(sc.states)
         for sid in ("IRN", "IND"):
             code = rec.status[-1, world_ids.index(sid)]
@@ -168,7 +182,7 @@ def test_csv_parts_load_identically_and_export(tmp_path: Path, reference) -> Non
     run_sweep(spec, out, workers=1, chunk=8, fmt="csv", progress=False)
     assert {p.suffix for p in (out / "runs").iterdir() if p.name.startswith("part-")} == {".csv"}
     pd.testing.assert_frame_equal(load_sweep(out).runs, ref)
-    with pytest.raises(SweepError, match="was written as csv"):
+    with pytest.raises(HedgesimError, match="was written as csv"):
         run_sweep(spec, out, workers=1, fmt="parquet", progress=False)
     assert main_sweep(["export", str(out), "--csv"]) == 0
     exported = pd.read_csv(out / "runs.csv")
@@ -207,12 +221,12 @@ def test_failed_run_keeps_finished_chunks_and_names_the_run(
     """
     spec, ref = reference
     import sim.model.lockstep as lockstep_mod
-    from sim.model.model import AlignmentModel
+    from sim.model.dynamics import Dynamics
 
     n = len(build_design(load_spec(spec)).base_doc["states"])
     monkeypatch.setattr(lockstep_mod, "MAX_BATCH_CELLS", 2 * n * n)
     assert lockstep_mod.batch_size(n) == 2
-    real_step = AlignmentModel.step
+    real_step = Dynamics.step
 
     def step(self) -> None:
         keys = [s.spawn_key for s in self.seeds]
@@ -221,16 +235,16 @@ def test_failed_run_keeps_finished_chunks_and_names_the_run(
             self.dyadic.distrust[(k, 0, 1) if self.dyadic.distrust.ndim == 3 else (0, 1)] = np.nan
         real_step(self)
 
-    monkeypatch.setattr(AlignmentModel, "step", step)
-    with pytest.raises(SweepError) as info:
+    monkeypatch.setattr(Dynamics, "step", step)
+    with pytest.raises(HedgesimError) as info:
         run_sweep(spec, tmp_path / "out", workers=1, chunk=5, progress=False)
-    assert info.value.code == 3
+    assert info.value.exit_code == 3
     msg = str(info.value)
     assert f"run {bad} (cell 3" in msg and f"replication {bad - 15}" in msg, (where, msg)
     assert "SimulationError" in msg and "is not finite" in msg
     partial = load_sweep(tmp_path / "out").runs
     assert list(partial["run_index"]) == list(range(15))
-    monkeypatch.setattr(AlignmentModel, "step", real_step)
+    monkeypatch.setattr(Dynamics, "step", real_step)
     run_sweep(spec, tmp_path / "out", workers=1, chunk=5, progress=False)
     pd.testing.assert_frame_equal(load_sweep(tmp_path / "out").runs, ref)
 
@@ -274,12 +288,12 @@ def test_bad_options_and_unknown_directories(tmp_path: Path, reference, capsys) 
     assert main_sweep(["analyze", str(tmp_path)]) == 2
     assert "not a hedgesim sweep directory" in capsys.readouterr().err
     design = build_design(load_spec(spec))
-    with pytest.raises(SweepError, match="unknown format"):
+    with pytest.raises(HedgesimError, match="unknown format"):
         execute(design, tmp_path / "o", fmt="xlsx")
     (tmp_path / "o2" / "runs").mkdir(parents=True)
     (tmp_path / "o2" / "runs" / "part-0000000000.parquet").write_bytes(b"x")
-    with pytest.raises(SweepError, match="without a manifest"):
-        execute(design, tmp_path / "o2", workers=1, progress=False)
+    with pytest.raises(HedgesimError, match="without a manifest"):
+        execute(design, tmp_path / "o2", Execution(workers=1), progress=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -398,7 +412,7 @@ def test_sensitivity_refuses_an_incomplete_design(tmp_path: Path) -> None:
     m = _synthetic(tmp_path, "sobol", 8)
     sh = _shares_from(m, lambda c: c["sanctions.0.level"])
     sh.loc[3, "n"] = 0
-    with pytest.raises(SweepError, match="1 of 64 cells have no runs"):
+    with pytest.raises(HedgesimError, match="1 of 64 cells have no runs"):
         sensitivity(sh, m)
 
 
@@ -436,8 +450,8 @@ def test_sobol_sweep_end_to_end(tmp_path: Path, capsys) -> None:
 
 
 def test_main_cli_dispatches_to_the_sweep_commands(tmp_path: Path, reference, capsys) -> None:
-    """``hedgesim sweep|analyze|export`` through sim.cli.main.main, as installed."""
-    cli = pytest.importorskip("sim.cli.main")
+    """``hedgesim sweep|analyze|export`` through the installed entry point (sim.__main__)."""
+    import sim.__main__ as cli
     spec, ref = reference
     out = tmp_path / "out"
     assert cli.main(["sweep", str(spec), "--out", str(out), "-j", "1"]) == 0

@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 from sweep_world import SCENARIO, write
 
-from sim.cli.sweep import main_sweep
+from sim.__main__ import main as main_sweep
 from sim.errors import InputError
-from sim.scenario.load import apply_overrides, scenario_hash, validate_document
-from sim.experiments.spec import build_design, load_spec, sample_points
+from sim.experiments.design import build_design, sample_points
+from sim.experiments.spec import load_spec
+from sim.scenario.load import scenario_hash, validate_document
+from sim.scenario.paths import apply_overrides
 
 
 def design_of(tmp: Path, text: str):

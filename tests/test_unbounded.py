@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sweep_world import write as write_world
 
-from sim.cli.main import main
-from sim.results.write import estimate_bytes
+from sim.__main__ import main
+from sim.experiments.memory import estimate_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "scenarios" / "toy_triangle.yaml"
@@ -79,9 +79,9 @@ def test_a_dry_run_still_finds_a_combination_invalid_together(tmp_path, capsys):
 
 
 def test_a_run_that_cannot_fit_in_memory_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
-    import sim.results.write
+    import sim.experiments.memory
 
-    monkeypatch.setattr(sim.results.write, "available_bytes", lambda: 8 * 10**9)
+    monkeypatch.setattr(sim.experiments.memory, "available_bytes", lambda: 8 * 10**9)
     out = tmp_path / "o"
     t0 = time.perf_counter()
     assert main(["run", str(TOY), "-r", "1000000", "-q", "--out", str(out)]) == 2
@@ -97,8 +97,9 @@ def test_a_run_that_cannot_fit_in_memory_is_refused_before_any_work(tmp_path, ca
 MEASURE = """
 import sys
 import numpy, pandas, pyarrow.parquet, scipy.stats, pydantic, tqdm  # imports are not results
-import sim.model.model, sim.results.write, sim.experiments.runner, sim.experiments.outcomes
-from sim.cli.main import main
+import sim.model.model, sim.experiments.memory, sim.experiments.run, sim.experiments.outcomes
+import sim.plots.figures, sim.plots.timeline, sim.plots.network  # noqa: E401
+from sim.__main__ import main
 
 def status(key):
     for line in open("/proc/self/status"):
@@ -133,8 +134,9 @@ def test_the_memory_estimate_covers_what_a_run_uses(tmp_path, scenario, reps, n)
         used.append(int(proc.stdout.strip().splitlines()[-1]))
     per_run = (used[1] - used[0]) / (reps[1] - reps[0])
     meta = json.loads((out / "run.json").read_text())
+    from sim.model.world import compile_world
+    from sim.scenario.calendar import year_end_steps
     from sim.scenario.load import load_scenario
-    from sim.model.world import compile_world, year_end_steps
 
     world = compile_world(load_scenario(scenario))
     history = len(year_end_steps(world.start, world.step, meta["steps"]))

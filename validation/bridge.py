@@ -12,7 +12,8 @@ states and the same data, one switch at a time, and reports where non-alignment 
    each is also added alone (on top of step 3) to attribute what it does by itself.
 
 Per state and step it reports the share of replications ending aligned / non_aligned / one_camp /
-isolated (sim.model.metrics.STATUSES), the share allied only inside its own landscape bloc ("in bloc"),
+isolated (sim.model.metrics.STATUSES), the share allied only inside its own landscape bloc
+("in bloc"),
 and three explanatory quantities: the state's frustration in the best landscape minimum, its
 mean historical distrust of its landscape bloc-mates, and its partners' hedging (the share of its
 rivalry that its tie partners are tied to, from the final ties). It also checks the bloc mode on a
@@ -39,15 +40,18 @@ if str(ROOT) not in sys.path:  # run as a plain script from anywhere
 
 from scipy import stats  # noqa: E402
 
+from sim.experiments.conditions import Condition  # noqa: E402
+from sim.experiments.engine import Execution, default_workers  # noqa: E402
+from sim.experiments.run import prepare, run_conditions  # noqa: E402
 from sim.landscape import solver as ls  # noqa: E402
 from sim.landscape.bloc import BlocModel, propensity_matrix, reach_probabilities  # noqa: E402
-from sim.model.decision import TAU  # noqa: E402
 from sim.model.metrics import STATUSES  # noqa: E402
 from sim.model.recording import RunRecord  # noqa: E402
-from sim.experiments.runner import Condition, default_workers, run_conditions, seed_for  # noqa: E402
+from sim.model.seeds import replication_seed as seed_for  # noqa: E402
+from sim.model.ties import TIE_WEIGHT as TAU  # noqa: E402
+from sim.model.world import compile_world  # noqa: E402
 from sim.scenario.load import load_scenario  # noqa: E402
 from sim.scenario.schema import Scenario  # noqa: E402
-from sim.model.world import compile_world  # noqa: E402
 
 HEDGING: tuple[str, ...] = (
     "partner_hedging",
@@ -200,8 +204,8 @@ class StepResult:
 def partners_hedging(ties: np.ndarray, rivalry: np.ndarray) -> np.ndarray:
     """Per state i: mean over its tie partners j of ``sum_k R[i,k] tau(L[j,k]) / sum_k R[i,k]``.
 
-    That is the quantity the partner_hedging mechanism charges for (sim.model.decision), read from the
-    final ties: how much of what i is afraid of its own partners are tied to. NaN where i has no
+    That is the quantity the partner_hedging mechanism charges for (sim.model.decision), read from
+    the final ties: how much of what i is afraid of its own partners are tied to. NaN where i has no
     partner or no rival.
     """
     t = TAU[ties]  # (N, N) tie weight
@@ -253,13 +257,9 @@ def run_bridge(
         variant = sc.model_copy(deep=True)
         variant.params.friendship = friendship
         conds = [Condition(s.label, s.off) for s in steps if s.friendship == friendship]
+        variant, _ = prepare(variant, replications=replications)
         res = run_conditions(
-            variant,
-            conds,
-            replications=replications,
-            steps=sc.params.steps,
-            record_every=sc.params.steps,
-            workers=workers,
+            variant, conds, record_every=sc.params.steps, execution=Execution(workers=workers)
         )
         for label, recs in res.items():
             out[label] = summarize(recs, best, rivalry)

@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 import sim.data as data  # noqa: E402
 from sim.scenario.build_world import Request, build_world, top_states  # noqa: E402
-from sim.validation.patterns import simulate_runs  # noqa: E402
 from sim.scenario.load import loads_scenario  # noqa: E402
+from sim.validation.patterns import simulate_runs  # noqa: E402
 
 SPANS = ((1950, 1970), (1970, 1990), (1992, 2010))
 KINDS = ("bilateral", "treaty")

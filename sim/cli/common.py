@@ -1,20 +1,22 @@
-"""What every command shares: argparse that fails in one line, bounded numbers, the default
-output directory."""
+"""What every command shares: argparse that fails in one line, bounded numbers, ``--set``
+parsed once into typed values, the default output directory."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from sim.errors import InputError
+from sim.errors import EXIT_INPUT, InputError, Problem
+from sim.scenario.paths import Override, parse_override
 
-EXIT_INPUT = 2
-EXIT_SIMULATION = 3
-EXIT_ENVIRONMENT = 4
+MAX_REPLICATIONS = 1_000_000  # the scenario schema's limits
+MAX_STEPS = 100_000
+MAX_WORKERS = 1024
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line and exit status 2 (its default too)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -44,30 +46,54 @@ def bounded_int(lo: int, hi: int) -> Callable[[str], int]:
     return parse
 
 
-MAX_REPLICATIONS = 1_000_000  # the scenario schema's limits
-MAX_STEPS = 100_000
-MAX_WORKERS = 1024
 positive_int = bounded_int(1, 10**9)
 seed_int = bounded_int(0, 2**63 - 1)
 
 
-def default_out(name: str, scenario: str, overrides: list[str], suffix: str = "") -> Path:
+def fraction(text: str) -> float:
+    """An argparse type: a number strictly between 0 and 1."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {v}")
+    return v
+
+
+def overrides(texts: Sequence[str] | None) -> list[Override]:
+    """``--set PATH=VALUE`` texts as typed overrides: read once here, typed from then on."""
+    return [parse_override(t) for t in texts or ()]
+
+
+def default_out(name: str, scenario: str, pairs: Sequence[Override], suffix: str = "") -> Path:
     """``results/<name><suffix>``; a name that would leave results/ is an error at the name's
     line (or on ``--set`` when an override gave it)."""
-    from sim.errors import Problem
-    from sim.results.outdir import default_out
+    from sim.results.outdir import default_out as out_under_results
+    from sim.scenario.yamlsafe import locate, read_yaml
 
     try:
-        return default_out(name, scenario, suffix)
+        return out_under_results(name, scenario, suffix)
     except InputError as exc:
         msg = exc.problems[0].message
-        if any(o.split("=", 1)[0].strip() == "name" for o in overrides):
+        if any(tuple(p) == ("name",) for p, _ in pairs):
             raise InputError([Problem("--set", ("name",), msg)]) from None
-        from sim.scenario.yamlsafe import locate, read_yaml
-
         try:
             _, node, _ = read_yaml(scenario)
             pos = locate(node, ("name",))
         except InputError:
             pos = None
         raise InputError([Problem(scenario, ("name",), msg, *(pos or (None, None)))]) from None
+
+
+def warn(message: str) -> None:
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def add_set(p: argparse.ArgumentParser, help: str = "override a scenario value") -> None:
+    p.add_argument("--set", action="append", metavar="PATH=VALUE", help=help)
+
+
+Args = Any

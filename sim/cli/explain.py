@@ -11,15 +11,18 @@ import argparse
 
 import numpy as np
 
+from sim.cli.common import MAX_REPLICATIONS, MAX_STEPS, bounded_int, overrides
+from sim.errors import InputError
+
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from sim.errors import InputError
-    from sim.experiments.runner import seed_for
+    from sim.experiments.conditions import ablate, resolve_ablation
     from sim.model.model import AlignmentModel
-    from sim.model.world import LEVELS, compile_world
-    from sim.scenario.load import ablate, load_scenario, resolve_ablation
+    from sim.model.world import compile_world
+    from sim.scenario.load import load_scenario
+    from sim.scenario.schema import LEVELS
 
-    sc = load_scenario(args.scenario, args.set or [])
+    sc = load_scenario(args.scenario, overrides(args.set))
     factors: tuple[str, ...] = ()
     for spec in args.ablate or []:
         for _, f in resolve_ablation(sc, spec.replace(",", "+")):
@@ -30,12 +33,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         known = ", ".join(world.ids)
         raise InputError.single("argument STATE", f"unknown state id {args.state!r} ({known})")
     steps = sc.params.steps if args.step is None else args.step
-    model = AlignmentModel(world, sc.mechanisms, sc.params, rng=seed_for(sc.seed, args.replication))
+    model = AlignmentModel(sc, replication=args.replication, world=world)
     if steps:
         model.run_for(steps)
-    model.rule.refresh_static(model.dyadic, model.attrs, model._version)
-    t = model.steps
-    terms = model.rule.terms(model.ties, model.dyadic, model.active_regimes(t), t)
+    terms = model.utility_terms()
     names = list(terms)
     i = world.index[args.state]
     off = f", switched off: {', '.join(factors)}" if factors else ""
@@ -58,11 +59,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
+def add_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("explain", help="show a state's utility terms toward every partner")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("state", help="state id, e.g. IRN")
-    from sim.cli.common import MAX_REPLICATIONS, MAX_STEPS, bounded_int
 
     p.add_argument(
         "--step",

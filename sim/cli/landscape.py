@@ -13,23 +13,24 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.cli.common import bounded_int, default_out, overrides
+
 
 def cmd_landscape(args: argparse.Namespace) -> int:
     import pyarrow as pa
 
-    from sim.experiments.runner import seed_for
     from sim.landscape import solver as ls
     from sim.landscape.bloc import BlocModel, propensity_matrix, reach_probabilities
+    from sim.model.seeds import replication_seed
     from sim.results.atomic import writable_target, write_table
     from sim.scenario.load import load_scenario
 
-    sc = load_scenario(args.scenario, args.set or [])
+    pairs = overrides(args.set)
+    sc = load_scenario(args.scenario, pairs)
     if args.csv:  # checked before the work, written after it
         out = Path(args.csv)
     else:
-        from sim.cli.common import default_out as _default_out
-
-        out = _default_out(sc.name, args.scenario, args.set or [], "_landscape.csv")
+        out = default_out(sc.name, args.scenario, pairs, "_landscape.csv")
     writable_target(out)
     sizes = np.array([s.power for s in sc.states.values()])
     names = [s.name for s in sc.states.values()]
@@ -45,7 +46,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     runs: Counter[int] = Counter()
     if args.runs:
         for r in range(args.runs):
-            final = BlocModel(sizes, p, rng=seed_for(sc.seed, r)).run()
+            final = BlocModel(sizes, p, rng=replication_seed(sc.seed, r)).run()
             k = land.find(final)
             runs[-1 if k is None else k] += 1
     print(
@@ -87,9 +88,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    from sim.cli.common import bounded_int
-
+def add_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("landscape", help="solve the two-bloc landscape limit of a scenario")
     p.add_argument("scenario", help="scenario YAML file (its landscape block)")
     p.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a value")

@@ -1,36 +1,22 @@
-"""Command-line front ends for sweeps: ``hedgesim sweep``, ``analyze`` and ``export``.
+"""``hedgesim sweep SPEC --out DIR``: every cell of a design, resumable (docs/SWEEPS.md).
 
-``sim.cli.main`` registers these through :func:`add_commands`; :func:`main_sweep` runs them standalone
-(tests, and before the main CLI wires them in). Every handler returns an exit status: 0 success,
-1 a run failed, 2 bad input (printed as ``file:line:col: path: message``), 130 interrupted.
+A thin layer over sim.experiments (``sim.sweep``): the spec is read and checked (``--dry-run``
+stops there, in bounded time), expanded and run by the engine into DIR; re-running the same
+command resumes. Exit status: 0 done, 2 bad input, 3 a run failed, 1 a worker died, 130
+interrupted (finished chunks stay on disk).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from typing import Any
 
 from sim.cli.common import MAX_WORKERS, bounded_int
-from sim.errors import InputError
-from sim.model.metrics import OUTCOMES
-
-BACKENDS = ("local", "dask")
+from sim.experiments.engine import BACKENDS
 
 
-def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {v}")
-    return v
-
-
-def add_commands(sub: Any) -> None:
-    """Register ``sweep``, ``analyze`` and ``export`` on an argparse subparsers object."""
+def add_command(sub: Any) -> None:
     p = sub.add_parser(
         "sweep",
         help="run a parameter sweep (resumable, streamed to disk)",
@@ -88,104 +74,12 @@ def add_commands(sub: Any) -> None:
     )
     p.set_defaults(func=cmd_sweep)
 
-    a = sub.add_parser(
-        "analyze",
-        help="non-alignment share per design cell; sensitivity indices (Sobol', Morris)",
-        description="Print, per design cell, each focal state's share of runs ending in STATUS "
-        "with Wilson intervals; for sobol and morris designs, SALib sensitivity indices of that "
-        "share with bootstrap confidence intervals.",
-    )
-    a.add_argument("dir", metavar="DIR", help="sweep output directory")
-    a.add_argument(
-        "--status",
-        choices=OUTCOMES,
-        default="non_aligned",
-        help="outcome whose share is reported: a final status, or allied_stronger (ending "
-        "allied with a more powerful state); default non_aligned",
-    )
-    a.add_argument(
-        "--state", action="append", metavar="ID", help="only this focal state (repeatable)"
-    )
-    a.add_argument(
-        "--confidence",
-        type=_fraction,
-        default=0.95,
-        metavar="P",
-        help="confidence level of intervals (default 0.95)",
-    )
-    a.add_argument(
-        "--resamples",
-        type=bounded_int(1, 100_000),
-        default=500,
-        metavar="B",
-        help="bootstrap resamples for sensitivity intervals (default 500)",
-    )
-    a.add_argument(
-        "--max-rows",
-        type=bounded_int(0, 10**9),
-        default=60,
-        metavar="N",
-        help="cells printed (0 = all; default 60)",
-    )
-    a.add_argument("--csv", metavar="FILE", help="also write the per-cell table as CSV")
-    a.add_argument(
-        "--sensitivity-csv", metavar="FILE", help="also write the sensitivity indices as CSV"
-    )
-    a.set_defaults(func=cmd_analyze)
 
-    e = sub.add_parser(
-        "export",
-        help="write a sweep's tables as single files (runs.csv, steps.csv)",
-        description="Concatenate a sweep's part files into runs.<fmt> (and steps.<fmt>).",
-    )
-    e.add_argument("dir", metavar="DIR", help="sweep output directory")
-    fmt = e.add_mutually_exclusive_group()
-    fmt.add_argument("--csv", dest="fmt", action="store_const", const="csv", help="CSV (default)")
-    fmt.add_argument(
-        "--parquet",
-        dest="fmt",
-        action="store_const",
-        const="parquet",
-        help="one Parquet file per table",
-    )
-    e.add_argument("--out", "-o", metavar="DIR2", help="write there instead of into DIR")
-    e.set_defaults(func=cmd_export, fmt="csv")
-
-
-def _report_errors(fn: Any) -> Any:
-    """Turn our exceptions into a message on stderr and an exit status."""
-
-    name = fn.__name__.removeprefix("cmd_")
-
-    def wrapper(args: argparse.Namespace) -> int:
-        from sim.experiments.sweep import SweepError
-
-        try:
-            return int(fn(args))
-        except InputError as exc:
-            for p in exc.problems:
-                print(f"error: {p}", file=sys.stderr)
-            return 2
-        except SweepError as exc:
-            print(f"error: hedgesim {name}: {exc}", file=sys.stderr)
-            return exc.code
-        except KeyboardInterrupt:
-            print(
-                f"\nhedgesim {name}: interrupted; finished chunks are on disk — run the "
-                "same command again to resume",
-                file=sys.stderr,
-            )
-            return 130
-
-    wrapper.__doc__ = fn.__doc__
-    wrapper.__name__ = fn.__name__
-    return wrapper
-
-
-@_report_errors
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``hedgesim sweep SPEC --out DIR ...``"""
-    from sim.experiments.spec import build_design, check_design, design_size, load_spec
+    from sim.experiments.design import build_design, check_design, design_size
+    from sim.experiments.engine import Execution
+    from sim.experiments.spec import load_spec
     from sim.experiments.sweep import execute
 
     spec = load_spec(args.spec)
@@ -203,19 +97,24 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     design = build_design(spec)
     for w in spec.warnings:
         print(w, file=sys.stderr)
-    report = execute(
-        design,
-        args.out,
-        workers=args.workers,
-        backend=args.backend,
-        scheduler=args.scheduler,
-        chunk=args.chunk,
-        fmt=args.format,
-        force=args.force,
-        repair=args.repair,
-        progress=not args.quiet,
-        command=getattr(args, "argv", None) or sys.argv,
-    )
+    how = Execution(args.workers, args.backend, args.scheduler, None, args.chunk)
+    try:
+        report = execute(
+            design,
+            args.out,
+            how,
+            fmt=args.format,
+            force=args.force,
+            repair=args.repair,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt:
+        print(
+            "\nhedgesim sweep: interrupted; finished chunks are on disk — run the same command "
+            "again to resume",
+            file=sys.stderr,
+        )
+        return 130
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.force and report.kept:
@@ -234,7 +133,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _describe(spec: Any, steps: int) -> str:
-    from sim.experiments.spec import design_size
+    from sim.experiments.design import design_size
 
     n_cells = design_size(spec)
     lines = [
@@ -253,62 +152,3 @@ def _describe(spec: Any, steps: int) -> str:
     if spec.cases:
         lines.append(f"  cases: {len(spec.cases)}")
     return "\n".join(lines)
-
-
-@_report_errors
-def cmd_analyze(args: argparse.Namespace) -> int:
-    """``hedgesim analyze DIR``"""
-    from sim.experiments.analysis import analyze, format_report
-    from sim.results.atomic import write_text
-
-    a = analyze(
-        args.dir,
-        status=args.status,
-        states=args.state,
-        confidence=args.confidence,
-        resamples=args.resamples,
-    )
-    for w in a.warnings:
-        _warn(w)
-    print(format_report(a, max_rows=args.max_rows))
-    if args.csv:
-        write_text(args.csv, a.shares.to_csv(index=False))
-    if args.sensitivity_csv:
-        if a.sensitivity is None:
-            print("no sensitivity indices: the design is not sobol or morris", file=sys.stderr)
-        else:
-            write_text(args.sensitivity_csv, a.sensitivity.to_csv(index=False))
-    return 0
-
-
-def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
-
-
-@_report_errors
-def cmd_export(args: argparse.Namespace) -> int:
-    """``hedgesim export DIR --csv``"""
-    from sim.experiments.sweep import export_sweep
-
-    for path in export_sweep(args.dir, args.fmt, args.out, warn=_warn):
-        print(path)
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hedgesim", description="hedgesim sweep commands")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    add_commands(sub)
-    return parser
-
-
-def main_sweep(argv: Sequence[str] | None = None) -> int:
-    """Run ``sweep``/``analyze``/``export`` from an argument list (standalone entry point)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
-    args.argv = ["hedgesim", *argv]
-    return int(args.func(args))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main_sweep())

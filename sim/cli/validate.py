@@ -11,6 +11,8 @@ import argparse
 import time
 from pathlib import Path
 
+from sim.cli.common import MAX_REPLICATIONS, bounded_int, overrides
+
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "validation" / "patterns"
 
 
@@ -24,7 +26,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     paths = pattern_files(args.patterns or [DEFAULT_DIR])
     if not paths:
         raise InputError.single(str(args.patterns or DEFAULT_DIR), "no pattern files found")
-    patterns = [load_pattern(p, args.set or []) for p in paths]  # input errors before any work
+    patterns = [load_pattern(p, overrides(args.set)) for p in paths]  # input errors before any work
     t0 = time.perf_counter()
     results = []
     for pat in patterns:
@@ -36,8 +38,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_heldout(args: argparse.Namespace) -> int:
-    """``--heldout``: the held-out tests of sim.validation.heldout, printed as one table (exit 0: a report
-    of figures, not a pass/fail suite)."""
+    """``--heldout``: the held-out tests of sim.validation.heldout, printed as one table (exit 0:
+    a report of figures, not a pass/fail suite)."""
     from sim.errors import InputError
     from sim.validation import heldout
 
@@ -54,9 +56,7 @@ def cmd_heldout(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    from sim.cli.common import MAX_REPLICATIONS, bounded_int
-
+def add_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "validate",
         help="run the pattern suite (stylized facts on small worlds) and print pass/fail",

@@ -2,15 +2,16 @@
 
 Two questions, two tools:
 
-* **Per design cell**, each focal state's share of runs ending non-aligned, with a 95% Wilson
-  interval (``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``). Wilson, not the
-  normal approximation, because shares near 0 or 1 are exactly what a map of "where non-alignment
-  emerges" is made of, and there the normal interval escapes [0, 1] and under-covers.
+* **Per design cell**, each focal state's share of runs ending in a status (or allied with a
+  stronger state), with a Wilson interval (sim.experiments.stats): shares near 0 or 1 are exactly
+  what a map of "where non-alignment emerges" is made of, and there the normal interval escapes
+  [0, 1] and under-covers.
 * **For Sobol' and Morris designs**, SALib's sensitivity indices of that share, with bootstrap
   confidence intervals: which mechanism weights move the outcome, alone and in interaction.
 
-Every function returns a pandas DataFrame so a notebook can plot or filter it; ``format_report``
-turns them into the text ``hedgesim analyze`` prints.
+Every function takes the sweep's tables (``SweepResult``, ``sim.load``) and returns a pandas
+DataFrame so a notebook can plot or filter it; ``format_report`` turns them into the text
+``hedgesim analyze`` prints.
 """
 
 from __future__ import annotations
@@ -18,25 +19,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
-from sim.experiments.sweep import SweepError, load_sweep
+from sim.errors import InputError
+from sim.experiments.stats import wilson
 from sim.model.metrics import OUTCOMES
 
 SENSITIVITY_SAMPLERS = ("sobol", "morris")
-
-
-def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (NaN, NaN when there are no runs)."""
-    if n <= 0:
-        return float("nan"), float("nan")
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
 
 
 def _states(manifest: dict[str, Any], states: Sequence[str] | None) -> list[str]:
@@ -45,17 +37,19 @@ def _states(manifest: dict[str, Any], states: Sequence[str] | None) -> list[str]
         return reported
     unknown = [s for s in states if s not in reported]
     if unknown:
-        raise SweepError(
+        raise InputError.plain(
+            "--state",
             f"state(s) not recorded in this sweep: {', '.join(unknown)} "
             f"(recorded: {', '.join(reported)})",
-            code=2,
         )
     return list(states)
 
 
-def _check_status(status: str) -> None:
+def check_status(status: str) -> None:
     if status not in OUTCOMES:
-        raise SweepError(f"unknown outcome {status!r} (one of: {', '.join(OUTCOMES)})", code=2)
+        raise InputError.plain(
+            "--status", f"unknown outcome {status!r} (one of: {', '.join(OUTCOMES)})"
+        )
 
 
 def _column(sid: str, status: str) -> str:
@@ -81,7 +75,7 @@ def cell_shares(
     One row per (cell, state), with the cell's parameter values; cells without runs yet (an
     unfinished sweep) are listed with ``n = 0`` and NaN shares, so gaps are visible.
     """
-    _check_status(status)
+    check_status(status)
     states = _states(manifest, states)
     design = manifest["design"]
     cells = pd.DataFrame(design["cells"], columns=design["columns"])
@@ -121,7 +115,7 @@ def sensitivity(
     Returns long rows ``state, parameter, index, value, conf`` (``conf`` the half-width of the
     bootstrap confidence interval at ``confidence``): Sobol' ``S1``, ``ST`` and, with second
     order, ``S2`` (parameter ``a × b``); Morris ``mu``, ``mu_star`` (with ``conf``), ``sigma``.
-    None for other designs. Needs every cell to have runs: an incomplete sweep raises SweepError.
+    None for other designs. Needs every cell to have runs: an incomplete sweep raises InputError.
     """
     design = manifest["design"]
     sampler = design["sampler"]
@@ -135,10 +129,10 @@ def sensitivity(
         g = g.sort_values("cell")
         missing = int((g["n"] == 0).sum())
         if missing:
-            raise SweepError(
-                f"sensitivity needs every cell of the {sampler} design: {missing} of {len(g)} "
+            raise InputError.plain(
+                "sensitivity",
+                f"needs every cell of the {sampler} design: {missing} of {len(g)} "
                 "cells have no runs yet; resume the sweep first",
-                code=2,
             )
         Y = g["share"].to_numpy(dtype=float)
         if np.ptp(Y) == 0:  # a constant output has no variance to apportion
@@ -232,30 +226,6 @@ class Analysis:
     sensitivity: pd.DataFrame | None
     n_runs_on_disk: int
     warnings: list[str] = field(default_factory=list)  # what the loader found and ignored
-
-
-def analyze(
-    directory: str | Path,
-    status: str = "non_aligned",
-    states: Sequence[str] | None = None,
-    confidence: float = 0.95,
-    resamples: int = 500,
-) -> Analysis:
-    """Load a sweep directory and compute per-cell shares and, where the design allows,
-    sensitivity indices (loading only the columns needed)."""
-    _check_status(status)
-    if not 0 < confidence < 1:
-        raise SweepError(f"confidence must be between 0 and 1, got {confidence}", code=2)
-    from sim.experiments.sweep import read_manifest
-
-    manifest = read_manifest(directory)
-    data = load_sweep(directory, columns=outcome_columns(manifest, states, status))
-    runs = data.runs
-    shares = cell_shares(runs, manifest, status, states, confidence)
-    sens = None
-    if manifest["design"]["sampler"] in SENSITIVITY_SAMPLERS:
-        sens = sensitivity(shares, manifest, confidence, resamples)
-    return Analysis(manifest, shares, sens, len(runs), list(data.warnings))
 
 
 def _fmt_share(share: float, lo: float, hi: float) -> str:

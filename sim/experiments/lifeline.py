@@ -4,8 +4,8 @@ Why: a sweep killed with ``kill PID`` (SIGKILL, SIGTERM or SIGHUP to the main pr
 leave its forked workers running — for minutes, holding the output directory's lock, so the sweep
 could never be resumed. Each worker now, as it starts:
 
-* closes the lock descriptors it inherited (``sim.results.outdir.close_inherited_locks``), so a lock lives
-  exactly as long as the process that took it;
+* closes the lock descriptors it inherited (``sim.results.lock.close_inherited_locks``), so a
+  lock lives exactly as long as the process that took it;
 * asks Linux to SIGKILL it when its parent dies (``prctl(PR_SET_PDEATHSIG)``, through ctypes);
 * and, where that is not available (or as a second line), watches its parent pid from a daemon
   thread and exits within a second of being orphaned.
@@ -31,7 +31,7 @@ PR_SET_PDEATHSIG = 1
 WATCH_SECONDS = 0.5
 POOL_PARENT = "HEDGESIM_POOL_PARENT"
 """Environment variable: the pid of a process that starts worker pools (set by
-``sim.experiments.runner.process_pool``), inherited by the fork server it starts."""
+``sim.experiments.engine.process_pool``), inherited by the fork server it starts."""
 
 
 def die_with_parent(sig: int = signal.SIGKILL) -> bool:
@@ -92,7 +92,7 @@ def worker_init(
     instant the owner died, before it could ask to die with its parent). ``ignore_sigint``:
     workers leave Ctrl-C to the parent, which stops cleanly (no traceback from every worker).
     """
-    from sim.results.outdir import close_inherited_locks
+    from sim.results.lock import close_inherited_locks
 
     one_blas_thread()
     if ignore_sigint:

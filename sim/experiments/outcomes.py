@@ -1,258 +1,290 @@
-"""Statistics over replications: shares with Wilson intervals, counterfactual differences.
+"""What a run found: each focal state's outcome per condition, its verdict, and the text report.
 
-Why Wilson: shares near 0 or 1 are common here (a state that almost always hedges), where the
-normal-approximation interval overshoots [0, 1]; scipy's ``binomtest(...).proportion_ci`` gives the
-Wilson score interval directly.
+Two steps, one source: :func:`outcome_rows` measures the records once (status shares with Wilson
+intervals, the verdict window, the rival thresholds, alliances with stronger states, the alignment
+index) into the rows of ``summary.csv``; :func:`summary_text` writes the report from those rows
+and the ``ties`` table alone, so a run just finished and a run loaded from disk print the same
+report (``summary.txt``, ``sim.load(DIR).summary()``).
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy.stats import binomtest
+import pandas as pd
 
+from sim.experiments.stats import newcombe_difference, wilson
 from sim.model.metrics import NON_ALIGNED, STATUSES, THRESHOLDS
 from sim.model.recording import RunRecord
-from sim.model.world import World
 
-Z95 = 1.959963984540054
-
-
-def wilson(k: int, n: int) -> tuple[float, float]:
-    """95% Wilson score interval for k successes in n trials."""
-    if n == 0:
-        return (math.nan, math.nan)
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
-    return float(ci.low), float(ci.high)
+MAIN_THRESHOLD = THRESHOLDS.index(min(THRESHOLDS, key=lambda t: abs(t - 0.5)))
 
 
-def newcombe_difference(k1: int, n1: int, k0: int, n0: int) -> tuple[float, float, float]:
-    """Difference p1 - p0 with Newcombe's hybrid Wilson interval (his method 10).
-
-    Counterfactuals reuse the baseline's seeds, so the two shares are positively correlated and
-    this unpaired interval is conservative: a difference it calls significant is.
-    """
-    p1, p0 = k1 / n1, k0 / n0
-    l1, u1 = wilson(k1, n1)
-    l0, u0 = wilson(k0, n0)
-    d = p1 - p0
-    return d, d - math.hypot(p1 - l1, u0 - p0), d + math.hypot(u1 - p1, p0 - l0)
-
-
-@dataclass
-class FocalOutcome:
-    """What happened to one focal state in one condition, over its replications."""
-
-    condition: str
-    state: str
-    name: str
-    n: int
-    counts: dict[str, int]
-    friends: Counter[str]
-    allies: Counter[str]
-    window: dict[str, float]  # status -> mean share of the verdict window's steps
-    window_steps: int  # steps in the verdict window
-    by_threshold: dict[float, int]  # rival threshold -> runs non-aligned at the last step
-    allied_up: int  # runs ending allied with a stronger state
-    alignment: float  # mean alignment index at the last step
-
-    def share(self, status: str) -> float:
-        return self.counts[status] / self.n if self.n else math.nan
-
-    def interval(self, status: str) -> tuple[float, float]:
-        return wilson(self.counts[status], self.n)
-
-    def threshold_range(self) -> tuple[float, float]:
-        """Lowest and highest non-aligned share over the rival thresholds of THRESHOLDS."""
-        shares = [k / self.n for k in self.by_threshold.values()]
-        return min(shares), max(shares)
-
-    def row(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "condition": self.condition,
-            "state": self.state,
-            "name": self.name,
-            "n": self.n,
-        }
-        for s in STATUSES:
-            lo, hi = self.interval(s)
-            out[f"k_{s}"] = self.counts[s]
-            out[f"share_{s}"] = self.share(s)
-            out[f"lo_{s}"] = lo
-            out[f"hi_{s}"] = hi
-        for s in STATUSES:
-            out[f"window_{s}"] = self.window[s]
-        for th, k in self.by_threshold.items():
-            out[f"non_aligned_at_{th:g}"] = k / self.n
-        out["allied_with_stronger"] = self.allied_up / self.n
-        out["alignment_index"] = self.alignment
-        return out
-
-
-def focal_outcomes(
-    world: World, condition: str, records: Sequence[RunRecord], states: Sequence[int]
-) -> list[FocalOutcome]:
-    """Final status counts, window shares, threshold stability and partners of focal states."""
+def outcome_rows(
+    ids: Sequence[str],
+    names: Sequence[str],
+    condition: str,
+    records: Sequence[RunRecord],
+    states: Sequence[int],
+) -> list[dict[str, Any]]:
+    """One row per state in ``states`` (indices): counts and shares of each final status with
+    their Wilson intervals, the mean share over the verdict window, the non-aligned share at each
+    rival threshold, the share allied with a stronger state, the mean alignment index."""
     out = []
+    n = len(records)
     for i in states:
         final = np.array([r.status[-1, i] for r in records], dtype=int)
-        counts = {s: int((final == k).sum()) for k, s in enumerate(STATUSES)}
-        friends: Counter[str] = Counter()
-        allies: Counter[str] = Counter()
-        for r in records:
-            row = r.final_ties[i]
-            friends.update(world.ids[j] for j in np.flatnonzero(row == 1))
-            allies.update(world.ids[j] for j in np.flatnonzero(row == 2))
-        main = THRESHOLDS.index(min(THRESHOLDS, key=lambda t: abs(t - 0.5)))
-        win = np.stack([r.window_status[main, :, i] for r in records]) if records else None
-        window = {
-            s: float((win == k).mean()) if win is not None else math.nan
-            for k, s in enumerate(STATUSES)
-        }
-        by_threshold = {
-            th: int(sum(r.window_status[k, -1, i] == NON_ALIGNED for r in records))
-            for k, th in enumerate(THRESHOLDS)
-        }
-        up = sum(bool(r.allied_up[-1, i]) for r in records)
-        align = float(np.mean([r.alignment[-1, i] for r in records])) if records else math.nan
-        out.append(
-            FocalOutcome(
-                condition,
-                world.ids[i],
-                world.names[i],
-                len(records),
-                counts,
-                friends,
-                allies,
-                window,
-                int(win.shape[1]) if win is not None else 0,
-                by_threshold,
-                up,
-                align,
-            )
+        row: dict[str, Any] = {"condition": condition, "state": ids[i], "name": names[i], "n": n}
+        for k, s in enumerate(STATUSES):
+            c = int((final == k).sum())
+            lo, hi = wilson(c, n)
+            row[f"k_{s}"] = c
+            row[f"share_{s}"] = c / n if n else math.nan
+            row[f"lo_{s}"] = lo
+            row[f"hi_{s}"] = hi
+        win = np.stack([r.window_status[MAIN_THRESHOLD, :, i] for r in records]) if n else None
+        for k, s in enumerate(STATUSES):
+            row[f"window_{s}"] = float((win == k).mean()) if win is not None else math.nan
+        for k, th in enumerate(THRESHOLDS):
+            hits = int(sum(r.window_status[k, -1, i] == NON_ALIGNED for r in records))
+            row[f"non_aligned_at_{th:g}"] = hits / n
+        row["allied_with_stronger"] = sum(bool(r.allied_up[-1, i]) for r in records) / n
+        row["alignment_index"] = (
+            float(np.mean([r.alignment[-1, i] for r in records])) if n else math.nan
         )
+        out.append(row)
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Verdicts
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Does non-alignment emerge for a state? The answer with its robustness.
+
+    ``word`` is *emerges* when the Wilson lower bound of the non-aligned share at the last step
+    exceeds 0.5, *does not emerge* when the upper bound is below 0.5, else *is undecided*;
+    ``window`` the share over the last ``window_steps`` steps; ``at_thresholds`` the lowest and
+    highest share over the rival thresholds 0.4-0.6 (``stable`` when the verdict is the same at
+    both ends); ``allied_stronger`` the share of runs ending allied with a stronger state.
+    """
+
+    state: str
+    name: str
+    condition: str
+    n: int
+    word: str
+    share: float
+    interval: tuple[float, float]
+    window: float
+    window_steps: int
+    at_thresholds: tuple[float, float]
+    stable: bool
+    allied_stronger: float
+
+    @property
+    def emerges(self) -> bool:
+        return self.word == "emerges"
+
+    def __str__(self) -> str:
+        lo, hi = self.interval
+        t_lo, t_hi = self.at_thresholds
+        return (
+            f"{self.name}: non-alignment {self.word}: non-aligned at the last step in "
+            f"{100 * self.share:.0f}% [{100 * lo:.0f}-{100 * hi:.0f}%] of {self.n} runs, in "
+            f"{100 * self.window:.0f}% of the last {self.window_steps} steps; at rival "
+            f"thresholds {THRESHOLDS[0]:g}-{THRESHOLDS[-1]:g}: {100 * t_lo:.0f}-{100 * t_hi:.0f}% "
+            f"({'stable' if self.stable else 'the verdict depends on the threshold'})"
+        )
+
+
+def verdict(row: Mapping[str, Any], window_steps: int) -> Verdict:
+    """The verdict of one row of :func:`outcome_rows` (one state, one condition)."""
+    n = int(row["n"])
+    share = row["k_non_aligned"] / n
+    lo, hi = wilson(int(row["k_non_aligned"]), n)
+    word = "emerges" if lo > 0.5 else ("does not emerge" if hi < 0.5 else "is undecided")
+    shares = [float(row[f"non_aligned_at_{th:g}"]) for th in THRESHOLDS]
+    t_lo, t_hi = min(shares), max(shares)
+
+    def side(s: float) -> bool:
+        return s > 0.5
+
+    return Verdict(
+        state=str(row["state"]),
+        name=str(row["name"]),
+        condition=str(row["condition"]),
+        n=n,
+        word=word,
+        share=share,
+        interval=(lo, hi),
+        window=float(row["window_non_aligned"]),
+        window_steps=window_steps,
+        at_thresholds=(t_lo, t_hi),
+        stable=side(t_lo) == side(share) and side(t_hi) == side(share),
+        allied_stronger=float(row["allied_with_stronger"]),
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# The text report
+# ------------------------------------------------------------------------------------------------
 
 
 def pct(x: float) -> str:
     return "  n/a" if math.isnan(x) else f"{100 * x:5.1f}%"
 
 
-def _partners(counter: Counter[str], n: int, k: int = 6) -> str:
-    items = [f"{sid} {100 * c / n:.0f}%" for sid, c in counter.most_common(k)]
-    return ", ".join(items) if items else "none"
+def _partners(items: list[tuple[str, int]], n: int, k: int = 6) -> str:
+    shown = [f"{sid} {100 * c / n:.0f}%" for sid, c in items[:k]]
+    return ", ".join(shown) if shown else "none"
+
+
+def _most_common(key: pd.DataFrame, label: pd.Series) -> list[tuple[str, int]]:
+    """Counts of ``label`` per key (one per replication), most frequent first; ties in the order
+    of first appearance (``collections.Counter.most_common``'s order)."""
+    if key.empty:
+        return []
+    df = pd.DataFrame({"rep": key["replication"].to_numpy(), "order": key["order"].to_numpy()})
+    df["label"] = label.to_numpy()
+    g = df.groupby("label", sort=False).agg(count=("rep", "size"), first=("rep", "min"))
+    first_order = df.sort_values(["rep", "order"]).drop_duplicates("label").set_index("label")
+    g["order"] = first_order["order"].reindex(g.index)
+    g = g.sort_values(["count", "first", "order"], ascending=[False, True, True], kind="stable")
+    return [(str(i), int(c)) for i, c in zip(g.index, g["count"], strict=True)]
+
+
+def partners(
+    ties: pd.DataFrame, ids: Sequence[str], condition: str, state: str, level: str
+) -> list[tuple[str, int]]:
+    """``state``'s partners at ``level`` at the end of ``condition``'s runs: (id, runs)."""
+    a, b = ties["a"].astype(str), ties["b"].astype(str)
+    sel = (ties["condition"].astype(str) == condition) & (ties["level"].astype(str) == level)
+    sel &= (a == state) | (b == state)
+    sub = ties[sel]
+    other = np.where(a[sel] == state, b[sel], a[sel])
+    index = {sid: k for k, sid in enumerate(ids)}
+    key = pd.DataFrame(
+        {"replication": sub["replication"].to_numpy(), "order": [index[o] for o in other]}
+    )
+    return _most_common(key, pd.Series(other))
 
 
 def alliances_elsewhere(
-    world: World, records: Sequence[RunRecord], focal: Sequence[int]
-) -> tuple[float, Counter[str]]:
-    """Share of runs with an alliance between two non-focal states, and how often each such
-    pair is allied at the end."""
+    ties: pd.DataFrame, ids: Sequence[str], focal: Sequence[str], n: int
+) -> tuple[float, list[tuple[str, int]]]:
+    """Share of baseline runs with an alliance between two non-focal states, and how often each
+    such pair is allied at the end."""
+    a, b = ties["a"].astype(str), ties["b"].astype(str)
     f = set(focal)
-    pairs: Counter[str] = Counter()
-    with_any = 0
-    for r in records:
-        a, b = np.nonzero(np.triu(r.final_ties == 2, 1))
-        found = False
-        for x, y in zip(a.tolist(), b.tolist(), strict=True):
-            if x in f or y in f:
-                continue
-            pairs[f"{world.ids[x]}-{world.ids[y]}"] += 1
-            found = True
-        with_any += found
-    return (with_any / len(records) if records else math.nan), pairs
+    sel = (ties["condition"].astype(str) == "baseline") & (ties["level"].astype(str) == "alliance")
+    sel &= ~a.isin(f) & ~b.isin(f)
+    sub = ties[sel]
+    index = {sid: k for k, sid in enumerate(ids)}
+    order = [index[x] * len(ids) + index[y] for x, y in zip(a[sel], b[sel], strict=True)]
+    key = pd.DataFrame({"replication": sub["replication"].to_numpy(), "order": order})
+    pairs = _most_common(key, pd.Series([f"{x}-{y}" for x, y in zip(a[sel], b[sel], strict=True)]))
+    share = sub["replication"].nunique() / n if n else math.nan
+    return share, pairs
 
 
-def verdict(o: FocalOutcome) -> str:
-    """The one-line answer to the user's question for one state, with its robustness: the share
-    over the last steps and over the range of rival thresholds."""
-    lo, hi = o.interval("non_aligned")
-    share = o.share("non_aligned")
-    word = "emerges" if lo > 0.5 else ("does not emerge" if hi < 0.5 else "is undecided")
-    t_lo, t_hi = o.threshold_range()
-    same = all(
-        ("emerges" if s > 0.5 else "does not emerge")
-        == ("emerges" if share > 0.5 else "does not emerge")
-        for s in (t_lo, t_hi)
-    )
-    return (
-        f"{o.name}: non-alignment {word}: non-aligned at the last step in {100 * share:.0f}% "
-        f"[{100 * lo:.0f}-{100 * hi:.0f}%] of {o.n} runs, in {100 * o.window['non_aligned']:.0f}% "
-        f"of the last {o.window_steps} steps; at rival thresholds "
-        f"{THRESHOLDS[0]:g}-{THRESHOLDS[-1]:g}: {100 * t_lo:.0f}-{100 * t_hi:.0f}% "
-        f"({'stable' if same else 'the verdict depends on the threshold'})"
-    )
-
-
-def format_summary(
-    world: World,
-    results: Mapping[str, Sequence[RunRecord]],
-    outcomes: Mapping[str, list[FocalOutcome]],
-    factors: Mapping[str, tuple[str, ...]],
-    header: str,
+def summary_text(
+    outcomes: pd.DataFrame,
+    ties: pd.DataFrame,
+    meta: Mapping[str, Any],
+    window_steps: int,
 ) -> str:
-    """Readable text: per focal state its outcome, partners, verdict and counterfactual table."""
+    """The report of a run: per focal state its outcome, partners and verdict, and, with
+    counterfactuals, a table of their differences to the baseline.
+
+    Args:
+        outcomes: the rows of :func:`outcome_rows` (``summary.csv``).
+        ties: the final ties of every run (the ``ties`` table).
+        meta: run.json's content (scenario, seeds, conditions, the world's ids).
+        window_steps: the recorded steps in the verdict window.
+    """
+    ids = list(meta["world"]["ids"])
+    focal = list(meta["world"]["focal"])
+    header = (
+        f"Scenario {meta['scenario']} ({meta['scenario_hash']}): {meta['replications']} "
+        f"replications x {meta['steps']} steps, seed {meta['seed']}, "
+        f"{len(meta['conditions'])} condition(s), {meta['workers']} worker(s), "
+        f"{meta['elapsed_seconds']:.1f} s"
+    )
     lines = [header, ""]
-    base = outcomes["baseline"]
-    for o in base:
-        lines.append(f"{o.name} ({o.state}), baseline, {o.n} runs — status at the last step:")
+    rows = {c: g.reset_index(drop=True) for c, g in outcomes.groupby("condition", sort=False)}
+    base = rows["baseline"]
+    for _, o in base.iterrows():
+        n, sid = int(o["n"]), str(o["state"])
+        lines.append(f"{o['name']} ({sid}), baseline, {n} runs — status at the last step:")
         for s in STATUSES:
-            lo, hi = o.interval(s)
-            lines.append(f"  {s:<12} {pct(o.share(s))}  [{pct(lo)} – {pct(hi)}]")
-        lines.append(f"  friends: {_partners(o.friends, o.n)}")
-        lines.append(f"  allies:  {_partners(o.allies, o.n)}")
-        lo, hi = wilson(o.allied_up, o.n)
+            lines.append(
+                f"  {s:<12} {pct(o[f'share_{s}'])}  [{pct(o[f'lo_{s}'])} – {pct(o[f'hi_{s}'])}]"
+            )
+        lines.append(
+            f"  friends: {_partners(partners(ties, ids, 'baseline', sid, 'friendship'), n)}"
+        )
+        lines.append(f"  allies:  {_partners(partners(ties, ids, 'baseline', sid, 'alliance'), n)}")
+        up = round(o["allied_with_stronger"] * n)
+        lo, hi = wilson(up, n)
         lines.append(
             f"  allied with a stronger state (a great-power alliance, Morrow's junior partner): "
-            f"{pct(o.allied_up / o.n).strip()} [{pct(lo).strip()} – {pct(hi).strip()}]"
+            f"{pct(up / n).strip()} [{pct(lo).strip()} – {pct(hi).strip()}]"
         )
         lines.append(
-            f"  mean alignment index {o.alignment:.2f} (0: no alliance; 1: allied, all partners "
-            "in one camp)"
+            f"  mean alignment index {o['alignment_index']:.2f} (0: no alliance; 1: allied, all "
+            "partners in one camp)"
         )
-        lines.append("  " + verdict(o))
+        lines.append("  " + str(verdict(o, window_steps)))
         lines.append("")
-    share, pairs = alliances_elsewhere(world, results["baseline"], world.focal)
+    n_base = int(meta["replications"])
+    share, pairs = alliances_elsewhere(ties, ids, focal, n_base)
     lines.append(
         f"Alliances between non-focal states exist at the end of {pct(share).strip()} of "
-        f"baseline runs; most frequent: {_partners(pairs, len(results['baseline']), 6)}"
+        f"baseline runs; most frequent: {_partners(pairs, n_base, 6)}"
     )
-    if len(outcomes) > 1:
+    if len(rows) > 1:
         lines += [
             "",
             "Counterfactuals: share non-aligned (difference to baseline, 95% interval), share "
             "aligned, share allied with a stronger state",
         ]
-        for k, o in enumerate(base):
-            lines.append(f"  {o.name}:")
+        factors = {c["label"]: tuple(c["switched_off"]) for c in meta["conditions"]}
+        for k, o in base.iterrows():
+            lines.append(f"  {o['name']}:")
             lines.append(
                 f"    {'condition':<34} {'non-aligned':>11}  {'[95% CI]':>17}  "
                 f"{'difference':>10}  {'[95% CI]':>17}  {'aligned':>7}  {'stronger':>8}"
             )
-            for label, outs in outcomes.items():
-                c = outs[k]
-                kn = c.counts["non_aligned"]
-                lo, hi = c.interval("non_aligned")
-                row = f"    {label:<34} {pct(c.share('non_aligned')):>11}  [{pct(lo)}–{pct(hi)}]"
+            for label, g in rows.items():
+                c = g.iloc[k]
+                kn, n = int(c["k_non_aligned"]), int(c["n"])
+                lo, hi = wilson(kn, n)
+                row = f"    {label:<34} {pct(kn / n):>11}  [{pct(lo)}–{pct(hi)}]"
                 if label != "baseline":
-                    d, dlo, dhi = newcombe_difference(kn, c.n, o.counts["non_aligned"], o.n)
+                    d, dlo, dhi = newcombe_difference(kn, n, int(o["k_non_aligned"]), int(o["n"]))
                     row += f"  {100 * d:+9.1f}  [{100 * dlo:+6.1f} – {100 * dhi:+6.1f}]"
                 else:
                     row += " " * 31
-                row += f"  {pct(c.share('aligned')):>7}  {pct(c.allied_up / c.n):>8}"
+                row += f"  {pct(c['share_aligned']):>7}  {pct(c['allied_with_stronger']):>8}"
                 lines.append(row)
             lines.append("    partners at the end (share of runs with a friendship / an alliance):")
-            for label, outs in outcomes.items():
-                c = outs[k]
+            sid = str(o["state"])
+            for label, g in rows.items():
+                n = int(g.iloc[k]["n"])
+                fr = partners(ties, ids, label, sid, "friendship")
+                al = partners(ties, ids, label, sid, "alliance")
                 lines.append(
-                    f"    {label:<34} friends {_partners(c.friends, c.n, 4)}; "
-                    f"allies {_partners(c.allies, c.n, 3)}"
+                    f"    {label:<34} friends {_partners(fr, n, 4)}; allies {_partners(al, n, 3)}"
                 )
-            off = {lab: f for lab, f in factors.items() if len(f) > 1}
-            for lab, f in off.items():
-                lines.append(f"    ({lab} switches off: {', '.join(f)})")
+            for lab, f in factors.items():
+                if len(f) > 1:
+                    lines.append(f"    ({lab} switches off: {', '.join(f)})")
     return "\n".join(lines)

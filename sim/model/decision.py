@@ -27,10 +27,10 @@ The mechanisms, in one line each (formulas in the methods below and in docs/ODD.
 - institutions: leaving an alliance or a treaty costs an exit cost calibrated on treaty durations.
 
 Arrays may carry leading axes before the last two (N, N) ones: K replications of one scenario
-advanced in lock-step (sim.model.lockstep) hold ties and distrust as (K, N, N), and every formula here
-broadcasts over them (``...`` indexing, ``axis=-1``; the level axis of a Pair comes first). Write
-new terms the same way; the tests check that a replication run in a batch is bit-for-bit the
-replication run alone.
+advanced in lock-step (sim.model.lockstep) hold ties and distrust as (K, N, N), and every
+formula here broadcasts over them (``...`` indexing, ``axis=-1``; the level axis of a Pair
+comes first). Write new terms the same way; the tests check that a replication run in a batch
+is bit-for-bit the replication run alone.
 
 Notation: ``s`` power, ``b[i, j] = s_j / (s_i + s_j)`` the partner's relative power, ``R``
 rivalry, ``C`` interest compatibility, ``D`` current distrust, ``H0`` perceived hedging, ``L``
@@ -39,19 +39,21 @@ current ties, ``tau = (0, 0.5, 1)`` the weight of a tie level.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.world import Regime, World
+from sim.model.ties import TIE_WEIGHT
 from sim.scenario.schema import MECHANISMS, Mechanisms, Params
 
-TAU = np.array([0.0, 0.5, 1.0])  # weight of none / friendship / alliance
+if TYPE_CHECKING:
+    from sim.model.world import Regime, World
+
 MAX_THREATS = 8
 """Rivals each state weighs in its security: its most threatening ones (Walt: states balance
-against the greatest threat; a state in the data has at most 5 strategic rivals at once)."""
+against the greatest threat; no state in the rivalry data has more than 8 in one year)."""
 
 Pair = np.ndarray
 """A (2, ..., N, N) array: ``[0]`` is added to the utility of friendship, ``[1]`` to that of
@@ -78,23 +80,6 @@ class Attributes:
 
     power: np.ndarray  # (N,)
     prefs: dict[str, np.ndarray]  # preference name -> (N,)
-
-
-def exit_cost(
-    temperature: float, break_hazard: float, step_years: float, review: float, sides: int = 2
-) -> float:
-    """The utility of keeping an alliance that makes one whose reasons are exactly balanced break
-    at ``break_hazard`` per year.
-
-    Each side reviews it with probability ``review`` per step and then keeps it with logit
-    probability ``1 / (1 + exp(-x / T))``; it ends when either side leaves, so the per-step
-    hazard is ``1 - (1 - review * q)^2`` with ``q`` one side's chance of leaving at a review
-    (``sides=1``: one member leaving a treaty). Solving for ``x`` at the scenario's step length
-    gives the exit cost.
-    """
-    h_step = 1.0 - (1.0 - break_hazard) ** step_years
-    q = min(0.5, (1.0 - (1.0 - h_step) ** (1.0 / sides)) / review)
-    return temperature * math.log((1.0 - q) / q)
 
 
 def sanction_bite(elapsed_years: np.ndarray, buildup: float, half_life: float | None) -> np.ndarray:
@@ -259,7 +244,7 @@ class DecisionRule:
         if hedging_on:
             help_static = help_static * np.clip(1.0 - self.w_hedge[:, None] * dy.hedging, 0, None)
             self.edge_w_hedge = self.w_hedge[ei][:, None].astype(f32)  # (E, 1)
-            self._tau32 = TAU.astype(f32)
+            self._tau32 = TIE_WEIGHT.astype(f32)
         self.help_static = help_static.astype(f32)
         self.help_raw = self.help_raw.astype(f32)
         distrust_on = self.enabled["historical_distrust"]

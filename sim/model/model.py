@@ -1,318 +1,160 @@
-"""The Mesa model: owns the world (ties, dyadic data, sanctions, events) and advances it.
+"""The Mesa model of one replication: ``AlignmentModel``, with a State agent per country.
 
-Scheduling (docs/ODD.md, "Process overview"): each step, scheduled events apply and treaties enter
-into force or end; every state then chooses simultaneously, for every partner, the tie level it
-wants (sim.model.decision); a tie takes the lower of the two wishes (consent); each treaty member
-chooses to stay or leave and outsiders may join with every member's consent; experience updates
-distrust; outcomes are recorded. Simultaneous choice is deliberate: no state gets a first-mover
-advantage from the activation order, and the step is one vectorized computation.
+This is the model as Mesa users know it::
 
-The code is written for arrays with optional leading axes (``...`` indexing) so that
-sim.model.lockstep can advance K replications of one scenario with this very code, ties and learned
-distrust then being (K, N, N); a single model's arrays are (N, N).
+    model = AlignmentModel.from_yaml("scenarios/iran_2021.yaml", rng=1)
+    model.run_for(200)
+    df = model.datacollector.get_agent_vars_dataframe()   # status, alignment_index, ... per state
+    model.datacollector.get_model_vars_dataframe()        # the system columns per step
+    [(s.code, s.status) for s in model.agents]
+
+Its dynamics are :class:`sim.model.dynamics.Dynamics`, shared with the lock-step batches that
+``hedgesim run``, sweeps and the pattern suite use (sim.model.lockstep): replication ``r`` of a
+batch is bit-for-bit ``AlignmentModel(scenario, replication=r)`` (tests/test_lockstep.py). Agent
+collection is what this model adds, and what the batches leave out of their hot path
+(benchmarks/bench_run.py measures its cost).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import mesa
 import numpy as np
 
-from sim.model.agents import State
-from sim.model.decision import TAU, Attributes, DecisionRule, Dyadic, consent
-from sim.model.metrics import status
-from sim.model.recording import Recorder
-from sim.model.world import Regime, World, year_end_steps
-from sim.scenario.schema import FIELD_RANGES, Mechanisms, Params
+from sim.model.agents import AGENT_REPORTERS, State
+from sim.model.dynamics import Dynamics
+from sim.model.metrics import (
+    STATUSES,
+    SYSTEM_COLUMNS,
+    alignment_index,
+    allied_with_stronger,
+    hedging_index,
+    system_metrics,
+)
+from sim.model.recording import Recorder, RunRecord
+from sim.model.seeds import as_seed, decision_stream, mesa_seed, replication_seed
+from sim.model.world import World, compile_world
+from sim.scenario.load import load_scenario
+from sim.scenario.paths import Override, split_path
+from sim.scenario.schema import Scenario
+
+try:  # Mesa's scenario type (experimental in Mesa 3.5): ``model.scenario``
+    from mesa.experimental.scenarios import Scenario as MesaScenario
+except ImportError:  # pragma: no cover - a Mesa without it: model.scenario stays Mesa's default
+    MesaScenario = None
 
 
-class SimulationError(RuntimeError):
-    """A step produced a value that is not a finite number (names the step and the pair)."""
-
-    def __init__(self, message: str, replication: int | None = None) -> None:
-        super().__init__(message)
-        # position of the failed run among the seeds of a batch (None: a single run);
-        # sim.experiments.runner.simulate_many rebases it onto all the seeds it was given
-        self.replication = replication
+def scenario_view(sc: Scenario, rng: np.random.SeedSequence) -> Any:
+    """hedgesim's scenario as Mesa's ``model.scenario``: its fields as attributes (read-only while
+    the model runs), ``validated`` the scenario object itself, ``rng`` what Mesa seeds with."""
+    fields = {name: getattr(sc, name) for name in type(sc).model_fields}
+    return MesaScenario(rng=rng, validated=sc, **fields)
 
 
-def decision_stream(seed: np.random.SeedSequence) -> np.random.Generator:
-    """The stream an ``AlignmentModel(rng=seed)`` draws its choices from, built without a model.
+class AlignmentModel(Dynamics):
+    """States forming friendships and alliances by mutual consent under pressure and distrust.
 
-    It is Mesa's ``Model.rng`` for that seed after Mesa has taken the one integer it seeds the
-    stdlib ``random`` with (Mesa 3.5); tests/test_lockstep.py checks the two stay identical.
+    Args:
+        scenario: a validated scenario (``sim.scenario.load.load_scenario``).
+        rng: the run's seed, Mesa style (an int or a ``numpy.random.SeedSequence``).
+        replication: instead of ``rng``, replication ``r`` of the scenario's seed: the run
+            ``hedgesim run`` makes as replication ``r``. Neither: replication 0.
+        record_every: record (and collect agents) every K steps (default: the scenario's).
+        world: the scenario compiled already (``compile_world``), to skip compiling it again.
+
+    Attributes:
+        datacollector: Mesa's DataCollector; agent reporters ``status``, ``alignment_index``,
+            ``hedging_index``, ``n_alliances``, ``n_friendships``, ``allied_stronger``; model
+            reporters the system columns (docs/DATA.md).
+        states: the State agents in the scenario's order (also ``model.agents``).
+        scenario: Mesa's scenario object holding the scenario's fields (``.validated``: the
+            scenario itself).
     """
-    g = np.random.default_rng(seed)
-    g.integers(np.iinfo(np.int32).max)
-    return g
-
-
-class AlignmentModel(mesa.Model):
-    """States forming friendships and alliances by mutual consent under pressure and distrust."""
 
     def __init__(
         self,
-        world: World,
-        mechanisms: Mechanisms,
-        params: Params,
+        scenario: Scenario,
         *,
-        rng: np.random.SeedSequence | int | None = None,
+        rng: int | np.random.SeedSequence | None = None,
+        replication: int | None = None,
         record_every: int | None = None,
+        world: World | None = None,
     ) -> None:
-        super().__init__(rng=rng)
-        self.seeds = [rng]  # the seed of each replication this model runs (provenance)
-        self.world = world
-        self.params = params
-        self.mechanisms = mechanisms
-        d = world.dyads
-        # distrust is learned, so it is each replication's own; other dyadic data change only
-        # by events, the same in every replication
-        own = {k: self._own(v) if k == "distrust" else v.copy() for k, v in d.items()}
-        self.dyadic = Dyadic(**own)
-        # power and preferences change only by events, the same in every replication
-        self.attrs = Attributes(
-            power=world.power.copy(), prefs={k: v.copy() for k, v in world.prefs.items()}
-        )
-        self.history = self._own(d["distrust"])  # historical distrust; memory * it is the floor
-        self._floor_version = -1
-        # intp, not int8: ties index small lookup tables every step, and numpy's fancy indexing
-        # is several times faster with native-width indices
-        self.ties = self._own(world.ties.astype(np.intp))
-        self.rule = DecisionRule(world, mechanisms, params, self.ties.ndim - 2)
-        self._version = 0  # bumped whenever data changes (events), to refresh static terms
-        self._diag = np.arange(world.n)
-        self._reverts: dict[int, list[tuple[object, np.ndarray]]] = {}
-        self._changes_at: dict[int, list] = {}
-        for ch in world.changes:
-            self._changes_at.setdefault(ch.step, []).append(ch)
-        self._regime_bounds = {r.start for r in world.regimes} | {
-            r.end for r in world.regimes if r.end is not None
-        }
-        self._active: Sequence[Regime] | None = None
-        self.rival = self.dyadic.rivalry >= params.rival_threshold
-        # treaty membership: (..., T, N), each replication its own
-        self.members = self._own(np.zeros((len(world.treaties), world.n), dtype=bool))
-        self._joinable = np.array([[tr.open] for tr in world.treaties], dtype=bool).reshape(-1, 1)
-        self.states: list[State] = self._make_agents()
-        self._apply_events(0)
-        self.previous = self.ties
-        # year-end steps whose ties are all kept (scenarios with a calendar), always recorded
-        self.history_steps = year_end_steps(world.start, world.step, params.steps)
-        self._history = set(self.history_steps)
-        self.recorder = Recorder(self, record_every or params.record_every)
-        self.recorder.collect(self)
-
-    # -- what a lock-step batch does differently (sim.model.lockstep overrides these three) ----------
-    def _own(self, a: np.ndarray) -> np.ndarray:
-        """This model's own copy of an initial array it will change."""
-        return a.copy()
-
-    def _make_agents(self) -> list[State]:
-        """One State agent per state, in index order."""
-        return [State(self, i) for i in range(self.world.n)]
-
-    def _uniforms(self) -> np.ndarray:
-        """One uniform draw per ordered pair for this step's choices."""
-        return self.rng.random((self.world.n, self.world.n))
-
-    def _treaty_uniforms(self) -> np.ndarray:
-        """One uniform draw per treaty and state (drawn after the pairs', only with treaties)."""
-        return self.rng.random((len(self.world.treaties), self.world.n))
-
-    # -- environment -------------------------------------------------------------------------
-    def _apply_events(self, t: int) -> None:
-        """Apply the changes scheduled for step ``t``, revert those whose window ended, and let
-        treaties enter into force or end.
-
-        A revert takes back exactly the change the event made (what happened to the same cells
-        in between, such as learned distrust, is kept); arrays are replaced, not edited, because
-        recorded steps keep references to the arrays in force then.
-        """
-        for ch, delta in self._reverts.pop(t, []):
-            self._change(ch, -delta)
-        for ch in self._changes_at.get(t, ()):
-            old = self._cells(ch)
-            target = ch.values if ch.mode == "set" else old + ch.values
-            applied = self._change(ch, target - old)
-            if ch.until is not None:
-                self._reverts.setdefault(ch.until, []).append((ch, applied))
-        for k, tr in enumerate(self.world.treaties):
-            if t == tr.start:
-                self.members[..., k, :] = False
-                self.members[..., k, tr.members] = True
-                self.ties = self._treaty_ties(self.ties)
-            elif tr.end is not None and t == tr.end:
-                # the treaty lapses: its alliances fall back to friendships, then are re-decided
-                held = self._held()
-                self.members[..., k, :] = False
-                lapsed = held & ~self._held()
-                if lapsed.any():
-                    self.ties = np.where(lapsed, 1, self.ties)
-
-    def _cells(self, ch) -> np.ndarray:
-        """Current values of the cells an event changes."""
-        if ch.per_state:
-            return self._state_array(ch.field)[ch.rows]
-        return getattr(self.dyadic, ch.field)[..., ch.rows, ch.cols]
-
-    def _state_array(self, field: str) -> np.ndarray:
-        if field == "power":
-            return self.attrs.power
-        return self.attrs.prefs[field.removeprefix("preferences.")]
-
-    def _change(self, ch, delta: np.ndarray) -> np.ndarray:
-        """Add ``delta`` to the cells of an event's field (clipped to its range); return what
-        changed."""
-        lo, hi = FIELD_RANGES[ch.field]
-        self._version += 1
-        if ch.per_state:
-            arr = self._state_array(ch.field).copy()
-            old = arr[ch.rows]
-            arr[ch.rows] = np.clip(old + delta, lo, hi)
-            if ch.field == "power":
-                self.attrs.power = arr
-            else:
-                self.attrs.prefs[ch.field.removeprefix("preferences.")] = arr
-            return arr[ch.rows] - old
-        field, rows, cols = ch.field, ch.rows, ch.cols
-        arr = getattr(self.dyadic, field).copy()
-        old = arr[..., rows, cols]
-        arr[..., rows, cols] = np.clip(old + delta, lo, hi)
-        setattr(self.dyadic, field, arr)
-        applied = arr[..., rows, cols] - old
-        if field == "distrust":  # a betrayal (or its settlement) is part of the historical record
-            h = self.history
-            h[..., rows, cols] = np.clip(h[..., rows, cols] + applied, 0.0, 1.0)
-        if field == "rivalry":
-            self.rival = arr >= self.params.rival_threshold
-        return applied
-
-    def _held(self) -> np.ndarray:
-        """(..., N, N) pairs whose alliance a treaty holds (fellow members of some treaty)."""
-        m = self.members.astype(np.float32)
-        held = np.matmul(m.swapaxes(-1, -2), m) > 0
-        held[..., self._diag, self._diag] = False
-        return held
-
-    def _treaty_ties(self, ties: np.ndarray) -> np.ndarray:
-        """``ties`` with every pair of fellow members of a treaty allied (treaties not in force
-        have no members)."""
-        if not self.world.treaties:
-            return ties
-        m = self.members.astype(np.float32)
-        out = np.where(np.matmul(m.swapaxes(-1, -2), m) > 0, 2, ties)
-        out[..., self._diag, self._diag] = 0
-        return out
-
-    def active_regimes(self, t: int) -> Sequence[Regime]:
-        """Sanctions regimes in force at step ``t``."""
-        return [r for r in self.world.regimes if r.active(t)]
-
-    def _active_now(self, t: int) -> Sequence[Regime]:
-        """``active_regimes(t)`` recomputed only when a regime starts or ends (steps ascend)."""
-        if t in self._regime_bounds or self._active is None:
-            self._active = self.active_regimes(t)
-        return self._active
-
-    # -- one step ----------------------------------------------------------------------------
-    def step(self) -> None:
-        t = self.steps
-        self._apply_events(t)
-        rule = self.rule
-        if rule.static_version != self._version:
-            rule.refresh_static(self.dyadic, self.attrs, self._version)
-        U = rule.base_utilities(self.ties, self.dyadic, self._active_now(t), t)
-        in_force = [tr.in_force(t) for tr in self.world.treaties]
-        value = rule.membership_values(U, self.members) if any(in_force) else None
-        # a pair whose alliance a treaty holds decides as friends would: leaving the treaty,
-        # not the pair, carries the exit cost
-        held = self._held() if self.world.treaties else None
-        U = rule.with_inertia(U, self.ties if held is None else np.where(held, 1, self.ties))
-        self._check_finite(U, t)
-        if value is not None:
-            self._check_finite(value, t, treaty=True)
-        desired = rule.choose(U, self._uniforms(), self.ties)
-        self.previous = self.ties
-        wants = desired == 2
-        ties = consent(desired)
-        if value is not None:
-            wants = self._treaty_choices(value, desired, wants, in_force)
-            ties = self._treaty_ties(ties)
-        self.ties = ties
-        if self.mechanisms.historical_distrust.enabled:
-            self._learn(self.previous, wants)
-        if t % self.recorder.every == 0 or t in self._history:
-            self.record()
-
-    def _check_finite(self, a: np.ndarray, t: int, treaty: bool = False) -> None:
-        """One cheap test per step; find the culprit only on failure."""
-        if np.isfinite(a.sum()):
-            return
-        bad = np.argwhere(~np.isfinite(a))[0]
-        ids = self.world.ids
-        replication = int(bad[1]) if a.ndim > (3 if not treaty else 2) else None
-        if treaty:
-            what = f"value to {ids[bad[-1]]} of treaty {self.world.treaties[bad[-2]].name}"
+        if rng is not None and replication is not None:
+            raise ValueError("give rng or replication, not both")
+        if rng is not None:
+            seed = as_seed(rng)
         else:
-            what = f"utility of {ids[bad[-2]]} for a tie with {ids[bad[-1]]}"
-        raise SimulationError(f"step {t}: {what} is not finite", replication)
+            seed = replication_seed(scenario.seed, replication or 0)
+        world = compile_world(scenario) if world is None else world
+        self.decisions = decision_stream(seed)
+        mesa_args: dict[str, Any] = {"rng": mesa_seed(seed)}
+        if MesaScenario is not None:
+            mesa_args = {"scenario": scenario_view(scenario, mesa_seed(seed))}
+        super().__init__(
+            world,
+            scenario.mechanisms,
+            scenario.params,
+            seeds=[seed],
+            record_every=record_every,
+            **mesa_args,
+        )
+        self.states: list[State] = list(State.create_agents(self, world.n, list(range(world.n))))
+        self.system_now: np.ndarray = np.zeros(len(SYSTEM_COLUMNS))
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                c: (lambda m, k=k: float(m.system_now[k])) for k, c in enumerate(SYSTEM_COLUMNS)
+            },
+            agent_reporters={a: a for a in AGENT_REPORTERS},
+        )
+        self.recorder = Recorder(self, self.every)
+        self.record()
 
-    def _treaty_choices(
-        self, value: np.ndarray, desired: np.ndarray, wants: np.ndarray, in_force: list[bool]
-    ) -> np.ndarray:
-        """Members stay or leave, outsiders join with every member's consent; returns who wants
-        each alliance (a member that stayed wants it with its fellow members)."""
-        before = self.members
-        inside = self.rule.choose_membership(value, self._treaty_uniforms(), before)
-        m = before.astype(np.float32)
-        # refused[t, i]: some member j of t does not want an alliance with i
-        refused = np.matmul(m, (desired != 2).astype(np.float32)) > 0
-        can_join = self._joinable & np.array(in_force)[:, None]
-        new = np.where(before, inside, inside & can_join & ~refused)
-        new &= (new.sum(axis=-1) >= 2)[..., None]  # a treaty of one is no treaty
-        self.members = new
-        # pairs of fellow members before the step: each wants the alliance if it stayed
-        shared = np.matmul(m.swapaxes(-1, -2), m) > 0
-        stayed = np.matmul((before & new).astype(np.float32).swapaxes(-1, -2), m) > 0
-        return np.where(shared, stayed, wants)
-
-    def utility_terms(self) -> dict[str, np.ndarray]:
-        """Each mechanism's contribution to every state's utility of friendship and alliance with
-        every partner at the current step (sim.model.decision.DecisionRule.terms): for explaining."""
-        self.rule.refresh_static(self.dyadic, self.attrs, self._version)
-        t = self.steps
-        return self.rule.terms(self.ties, self.dyadic, self.active_regimes(t), t)
-
-    @property
-    def statuses(self) -> np.ndarray:
-        """Current alignment status code of every state (see sim.model.metrics.STATUSES)."""
-        return status(self.ties, self.rival)
+    @classmethod
+    def from_yaml(
+        cls,
+        path: str | Path,
+        *,
+        rng: int | np.random.SeedSequence | None = None,
+        replication: int | None = None,
+        overrides: Mapping[str, Any] | Sequence[Override] = (),
+        record_every: int | None = None,
+    ) -> AlignmentModel:
+        """The model of a scenario file (``overrides``: dotted path -> value, as ``--set``)."""
+        pairs = (
+            [(split_path(k), v) for k, v in overrides.items()]
+            if isinstance(overrides, Mapping)
+            else list(overrides)
+        )
+        sc = load_scenario(path, pairs, override_source="overrides")
+        return cls(sc, rng=rng, replication=replication, record_every=record_every)
 
     def record(self) -> None:
-        """Store the current step for measurement (the runner also calls it after the last step)."""
-        self.recorder.collect(self)
+        """Measure the current step: every State agent's attributes, the system columns, and the
+        compact record the tables are made of; Mesa's DataCollector then collects them."""
+        super().record()
+        self.recorder.collect(self)  # also sets self.turnover
+        ties, rivalry = self.ties, self.dyadic.rivalry
+        codes = self.statuses
+        align = alignment_index(ties, rivalry)
+        hedge = hedging_index(ties, rivalry)
+        n_all = (ties == 2).sum(axis=-1)
+        n_fr = (ties == 1).sum(axis=-1)
+        up = allied_with_stronger(ties, self.attrs.power)
+        for s in self.states:
+            i = s.index
+            s.status = STATUSES[codes[i]]
+            s.alignment_index = float(align[i])
+            s.hedging_index = float(hedge[i])
+            s.n_alliances = int(n_all[i])
+            s.n_friendships = int(n_fr[i])
+            s.allied_stronger = bool(up[i])
+        self.system_now = system_metrics(ties[None], codes[None], np.array([self.turnover]))[0]
+        self.datacollector.collect(self)
 
-    def _learn(self, previous: np.ndarray, wants: np.ndarray) -> None:
-        """Betrayals raise distrust; ties kept slowly lower it toward the historical floor.
-
-        i is betrayed by j when their alliance ended although i wanted to keep it and j did not
-        (a friendship promises nothing, so dropping one betrays no one; a treaty member that
-        stays wants its alliances with the others): ``D[i, j] += betrayal_learning``.
-        While a tie is kept, ``D[i, j] -= trust_learning * tau(level) * (D[i, j] - memory *
-        D_hist[i, j])``: kept promises slowly erase learned distrust, never the historical core.
-        """
-        m = self.mechanisms.historical_distrust
-        D = self.dyadic.distrust
-        broken = (previous == 2) & (self.ties < 2)
-        if broken.any():  # rare: test the expensive condition only when an alliance fell
-            cut = broken & wants & ~wants.swapaxes(-1, -2)
-            D[cut] = np.minimum(1.0, D[cut] + m.betrayal_learning)
-        if self._floor_version != self._version:  # the floor moves only with distrust events
-            self._floor = m.memory * self.history
-            self._trust_rate = m.trust_learning * TAU
-            self._floor_version = self._version
-        excess = D - self._floor
-        np.maximum(excess, 0.0, out=excess)
-        excess *= self._trust_rate.take(np.minimum(self.ties, previous))
-        D -= excess
+    def run_record(self) -> RunRecord:
+        """Everything this replication produced so far, as arrays (what the tables are made of)."""
+        return self.recorder.record(self)

@@ -1,10 +1,11 @@
-"""Data collection, kept apart from behaviour.
+"""The compact record of a run: what the tables and outcomes are made of.
 
 Mesa's ``DataCollector`` stores, at each recorded step, a compact (int8) snapshot of the tie matrix
 — the model's whole outcome state — and the step's turnover. Everything else (statuses, hedging
 indices, blocs, system shares) is computed once, vectorized over all recorded steps, when the run
-ends. Agent reporters would cost a Python call per agent per step and deep-copy values, which would
-dominate this model's vectorized step (ECOSYSTEM.md measurements).
+ends: agent reporters would cost a Python call per agent per step, which in lock-step batches of
+hundreds of replications would dominate the vectorized step (benchmarks/bench_run.py measures the
+Mesa model's agent collection against this).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sim.model.metrics import (
 )
 
 if TYPE_CHECKING:
-    from sim.model.model import AlignmentModel
+    from sim.model.dynamics import Dynamics
 
 BLOCK_CELLS = 4_000_000  # tie cells measured per vectorized call (bounds memory in big worlds)
 
@@ -54,7 +55,7 @@ class RunRecord:
 class Recorder:
     """Keeps the tie matrix of every recorded step; measures them all at the end."""
 
-    def __init__(self, model: AlignmentModel, every: int) -> None:
+    def __init__(self, model: Dynamics, every: int) -> None:
         self.every = every
         self.window = model.params.verdict_window
         self.keep = set(model.history_steps)
@@ -66,7 +67,7 @@ class Recorder:
         self.rivalry: list[np.ndarray] = []
         self.power: list[np.ndarray] = []
 
-    def collect(self, model: AlignmentModel) -> None:
+    def collect(self, model: Dynamics) -> None:
         model.snapshot = model.ties.astype(np.int8)  # compact: 1 byte per pair and step
         # ties whose level changed in the step just taken (0 at the start), per replication
         changed = model.ties != model.previous
@@ -76,12 +77,12 @@ class Recorder:
         self.rivalry.append(model.dyadic.rivalry)
         self.power.append(model.attrs.power)  # replaced, not edited, when power changes
 
-    def record(self, model: AlignmentModel) -> RunRecord:
+    def record(self, model: Dynamics) -> RunRecord:
         """The record of a single run."""
         (only,) = self.records(model)
         return only
 
-    def records(self, model: AlignmentModel) -> list[RunRecord]:
+    def records(self, model: Dynamics) -> list[RunRecord]:
         """One record per replication (one for a single model, K for a lock-step batch)."""
         turnover = np.asarray(self.collector.model_vars["turnover"], dtype=float)  # (T, *batch)
         return [

@@ -11,17 +11,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.scenario.calendar import step_of_month
 from sim.scenario.schema import (
     DYADIC_FIELDS,
+    LEVELS,
     PREFERENCES,
     STATE_FIELDS,
     STEP_YEARS,
     SYMMETRIC_FIELDS,
     Scenario,
 )
-
-LEVELS: tuple[str, ...] = ("none", "friendship", "alliance")
-NONE, FRIEND, ALLY = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -111,44 +110,6 @@ def _dense(
             out[index[a], index[b]] = v
             if symmetric:
                 out[index[b], index[a]] = v
-    return out
-
-
-def step_of_month(start: str, step: str, year: int, month: int = 1) -> int:
-    """The first step whose period includes the first day of ``year-month``.
-
-    Step 0 is the initial configuration at the start date and step ``t >= 1`` the period
-    ``start + (t - 1)`` steps (docs/ODD.md §2); a date before the start gives step 0.
-    """
-    y0, m0 = (int(x) for x in start.split("-"))
-    months = (year - y0) * 12 + (month - m0)
-    if months < 0:
-        return 0
-    periods = {
-        "month": months,
-        "year": -(-months // 12),
-        "week": int(np.ceil(months * 30.4375 / 7)),
-    }
-    return periods[step] + 1
-
-
-def year_end_steps(start: str | None, step: str, steps: int) -> list[int]:
-    """The last step of each calendar year up to ``steps`` (and ``steps`` itself): the dates at
-    which runs keep a snapshot of every tie (``tie_history``, for fitting to yearly data)."""
-    if start is None:
-        return []
-    y0 = int(start[:4])
-    out = []
-    year = y0 + 1
-    while True:
-        last = step_of_month(start, step, year) - 1  # the step before January of the next year
-        if last > steps:
-            break
-        if last >= 1:
-            out.append(last)
-        year += 1
-    if not out or out[-1] != steps:
-        out.append(steps)
     return out
 
 

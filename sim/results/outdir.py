@@ -15,9 +15,7 @@ writes (``LEGACY_RUN``, ``LEGACY_SWEEP``, figures named like ours under ``figure
 is the user's: it is kept, reported, and never overwritten — a planned output whose name is taken by
 a file hedgesim did not write stops the command before any work.
 
-The lock (``.hedgesim.lock``, ``fcntl.flock``) says who writes a directory now: one ``run``,
-``sweep``, ``plot`` or ``export`` at a time, ``--force`` included. A lock whose holder pid is dead
-(orphaned workers of an older version kept the file locked) is recognised as stale and broken.
+Who writes a directory now is the lock's business (sim.results.lock).
 """
 
 from __future__ import annotations
@@ -26,15 +24,14 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sim.errors import InputError
+from sim.results.lock import LOCK_NAME, Busy, DirLock, check_target_dir
 
-LOCK_NAME = ".hedgesim.lock"
 LEDGER = ".hedgesim-files.json"
 RUN_MARKER = "run.json"
 SWEEP_MARKER = "manifest.json"
@@ -385,165 +382,12 @@ def default_out(name: str, source: str, suffix: str = "") -> Path:
     )
 
 
-# ------------------------------------------------------------------------------------------------
-# The lock
-# ------------------------------------------------------------------------------------------------
-
-_HELD: dict[int, tuple[int, int]] = {}
-"""Lock descriptors this process holds (fd -> (st_dev, st_ino)): forked workers close them, so a
-lock dies with the process that took it, however long a worker lingers."""
-
-
-class Busy(Exception):
-    """Another live hedgesim process writes the directory."""
-
-    def __init__(self, root: Path, holder: str) -> None:
-        super().__init__(f"{root}: another hedgesim process ({holder}) is writing here")
-        self.root = root
-        self.holder = holder
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except (OverflowError, ValueError):
-        return False
-    return True
-
-
-def _holder(fd: int) -> tuple[int | None, str]:
-    os.lseek(fd, 0, os.SEEK_SET)
-    text = os.read(fd, 200).decode("utf-8", "replace").strip()
-    pid_text, _, what = text.partition(" ")
-    pid = int(pid_text) if pid_text.isdigit() and len(pid_text) < 10 else None
-    shown = f"{what or 'process'} pid {pid}" if pid is not None else "pid unknown"
-    return pid, shown
-
-
-class DirLock:
-    """An exclusive, non-blocking lock on an output directory (released by any death)."""
-
-    def __init__(self, root: str | Path, what: str) -> None:
-        self.root = Path(root)
-        self.what = what
-        self.fd: int | None = None
-        self.broke_stale: int | None = None  # pid of a dead holder whose lock was broken
-
-    @property
-    def path(self) -> Path:
-        return self.root / LOCK_NAME
-
-    def acquire(self) -> DirLock:
-        """Take the lock; raise Busy if a live process holds it. The directory must exist."""
-        import fcntl
-
-        fd = self._open(self.path)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid, shown = _holder(fd)
-            os.close(fd)
-            if pid is None or _alive(pid):
-                raise Busy(self.root, shown) from None
-            fd = self._break_stale(pid)
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, f"{os.getpid()} {self.what}\n".encode())
-        st = os.fstat(fd)
-        _HELD[fd] = (st.st_dev, st.st_ino)
-        self.fd = fd
-        return self
-
-    def _open(self, path: Path) -> int:
-        if path.is_symlink() or (path.exists() and not path.is_file()):
-            raise InputError.plain(str(path), "is not a regular file; remove it to write here")
-        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
-
-    def _break_stale(self, dead: int) -> int:
-        """The holder died but the file is still locked (by workers it left behind): put a fresh
-        lock file in its place. A lock on the directory itself serialises two processes that
-        find the same stale lock, so exactly one of them wins."""
-        import fcntl
-
-        dfd = os.open(self.root, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            fcntl.flock(dfd, fcntl.LOCK_EX)
-            fd = self._open(self.path)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd  # released meanwhile
-            except BlockingIOError:
-                pid, shown = _holder(fd)
-                os.close(fd)
-                if pid != dead and (pid is None or _alive(pid)):
-                    raise Busy(self.root, shown) from None
-            tfd, tmp = tempfile.mkstemp(prefix=f".{LOCK_NAME}.", suffix=".tmp", dir=self.root)
-            fcntl.flock(tfd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            os.replace(tmp, self.path)
-            self.broke_stale = dead
-            return tfd
-        finally:
-            os.close(dfd)
-
-    def release(self) -> None:
-        if self.fd is not None:
-            _HELD.pop(self.fd, None)
-            os.close(self.fd)
-            self.fd = None
-
-    def __enter__(self) -> DirLock:
-        return self.acquire() if self.fd is None else self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
-def close_inherited_locks() -> None:
-    """In a forked worker: close the lock descriptors inherited from the parent (checked by
-    device and inode, so a reused descriptor number is never closed by mistake)."""
-    for fd, ident in list(_HELD.items()):
-        with contextlib.suppress(OSError):
-            st = os.fstat(fd)
-            if (st.st_dev, st.st_ino) == ident:
-                os.close(fd)
-        _HELD.pop(fd, None)
-
-
-def holder(root: str | Path) -> str | None:
-    """Who holds the directory's lock now (``"sweep pid 123"``), or None if nobody."""
-    import fcntl
-
-    path = Path(root) / LOCK_NAME
-    if not path.is_file() or path.is_symlink():
-        return None
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-    except OSError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid, shown = _holder(fd)
-            return shown if pid is None or _alive(pid) else None
-        return None
-    finally:
-        os.close(fd)
-
-
 @contextlib.contextmanager
 def claim(root: str | Path, rels: list[str], what: str) -> Iterator[Contents]:
     """Write ``rels`` into ``root``: lock it when it is a run or sweep directory, refuse names
     taken by files hedgesim did not write, record the names, then let the caller write."""
     root = Path(root)
-    if os.path.lexists(root) and root.is_symlink() and not root.exists():
-        raise InputError.plain(str(root), f"is a broken symbolic link (to {os.readlink(root)})")
-    if root.exists() and not root.is_dir():
-        raise InputError.plain(str(root), "exists and is not a directory")
+    check_target_dir(root)
     lock = None
     if (root / RUN_MARKER).exists() or (root / SWEEP_MARKER).exists():
         try:
@@ -567,6 +411,70 @@ def claim(root: str | Path, rels: list[str], what: str) -> Iterator[Contents]:
             raise InputError.plain(str(root), f"cannot write here: {exc.strerror or exc}") from None
         register(root, rels)
         yield c
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+@contextlib.contextmanager
+def claim_figures(
+    folder: Path, targets: list[Path], *, force: bool, locked: bool, explicit: bool
+) -> Iterator[None]:
+    """Check and record the figures about to be written into ``folder``.
+
+    The record is the run's or sweep's (``DIR/figures``), or the folder's own ledger: figures
+    hedgesim drew before may be redrawn, a file of the same name that hedgesim did not write is
+    never replaced, and ``--force`` also removes figures hedgesim drew there earlier that this
+    command does not redraw. A single file named by ``--out FILE`` is written as asked (when it is
+    a regular file or a new path), and recorded only where a record exists.
+    """
+    from sim.results.atomic import writable_target
+
+    check_target_dir(folder)
+    parent = survey(folder.parent) if folder.name == "figures" else None
+    if parent is not None and parent.kind in ("run", "sweep"):
+        root, prefix = folder.parent, "figures/"
+    else:
+        root, prefix = folder, ""
+    for t in targets:
+        writable_target(t)
+    lock = None
+    if not locked and ((root / "run.json").exists() or (root / "manifest.json").exists()):
+        try:
+            lock = DirLock(root, "plot").acquire()
+        except Busy as exc:
+            raise InputError.plain(
+                str(root),
+                f"another hedgesim process ({exc.holder}) is writing here; draw into another "
+                "folder with --out, or wait for it to finish",
+            ) from None
+    try:
+        c = survey(root)
+        rels = [prefix + t.name for t in targets]
+        if not explicit:
+            refuse_conflicts(root, conflicts(c, rels), "figures")
+        if explicit and c.kind is None:
+            yield  # a file the user named, in a folder hedgesim keeps no record of
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            why = exc.strerror or exc
+            raise InputError.plain(str(folder), f"cannot write here: {why}") from None
+        stale = [
+            r
+            for r in c.present_owned()
+            if r.startswith(prefix)
+            and "/" not in r[len(prefix) :]
+            and (
+                TEMP_RE.match(Path(r).name)
+                or (force and FIGURE_RE.match(Path(r).name) and r not in rels)
+            )
+        ]
+        for r in stale:
+            (root / r).unlink(missing_ok=True)
+        register(root, rels, drop=stale)
+        yield
     finally:
         if lock is not None:
             lock.release()

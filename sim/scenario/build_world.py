@@ -45,7 +45,7 @@ import yaml
 
 from sim import data
 from sim._version import __version__
-from sim.model.world import step_of_month
+from sim.scenario.calendar import step_of_month
 
 MARKER = "# hedgesim build-world: generated from data (hedgesim may replace this file with --force)"
 """First line of every file the builder writes: ``--force`` replaces only files that start so."""
@@ -661,11 +661,12 @@ def build_world(req: Request, how: str = "states") -> str:
     w = Writer()
     w.line(MARKER)
     w.note(
-        f"Built by: {req.command or 'sim.scenario.build_world'} (hedgesim {__version__}). Sources (full "
-        "citations and terms in sim/data/README.md): COW National Material Capabilities v7.0 "
-        "(Singer, Bremer & Stuckey 1972); ATOP v5.1 (Leeds et al. 2002); strategic rivalries "
-        "(Thompson, Sakuwa & Suhas 2021); UNGA ideal points (Bailey, Strezhnev & Voeten 2017); "
-        "Global Sanctions Data Base release 4 (Felbermayr et al. 2020; Kirilakha et al. 2021). "
+        f"Built by: {req.command or 'sim.scenario.build_world'} (hedgesim {__version__}). "
+        "Sources (full citations and terms in sim/data/README.md): COW National Material "
+        "Capabilities v7.0 (Singer, Bremer & Stuckey 1972); ATOP v5.1 (Leeds et al. 2002); "
+        "strategic rivalries (Thompson, Sakuwa & Suhas 2021); UNGA ideal points (Bailey, "
+        "Strezhnev & Voeten 2017); Global Sanctions Data Base release 4 (Felbermayr et al. "
+        "2020; Kirilakha et al. 2021). "
         "Everything not written here takes the schema's default (see hedgesim schema)."
     )
     w.line(f"name: {quoted(req.name or default_name(req, how))}")

@@ -16,10 +16,24 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+LEVELS: tuple[str, ...] = ("none", "friendship", "alliance")
+"""Tie levels, by code 0, 1, 2 (``sim.model.ties`` gives them their weights)."""
+
+UNIT = (0.0, 1.0)
+SIGNED = (-1.0, 1.0)
+POWER = (1e-6, 1.0)
+"""At least 1e-6, so relative powers stay strictly inside (0, 1) and no utility is infinite."""
+WEIGHT = (0.0, 100.0)
+
+
+def _bounded(bounds: tuple[float, float]) -> Any:
+    return Annotated[float, Field(ge=bounds[0], le=bounds[1], allow_inf_nan=False)]
+
+
 StateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,31}$")]
-Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-Signed = Annotated[float, Field(ge=-1.0, le=1.0, allow_inf_nan=False)]
-Weight = Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)]
+Unit = _bounded(UNIT)
+Power = _bounded(POWER)
+Weight = _bounded(WEIGHT)
 Dyads = dict[StateId, dict[StateId, float]]
 
 MECHANISMS: tuple[str, ...] = (
@@ -35,6 +49,18 @@ MECHANISMS: tuple[str, ...] = (
     "institutions",
 )
 """The switchable mechanisms, in the order the summary reports them (docs/ODD.md §7)."""
+
+PER_STATE: dict[str, tuple[str, ...]] = {
+    "security": ("security",),
+    "autonomy": ("autonomy",),
+    "partner_hedging": ("hedging",),
+    "historical_distrust": ("distrust",),
+    "expanding_options": ("options",),
+    "prioritizing_interests": ("interests",),
+    "nonalignment_doctrine": ("doctrine",),
+}
+"""Mechanisms a single state can switch off (``--ablate MECH@ID``), and the preferences of that
+state set to 0 to do it."""
 
 PREFERENCES: tuple[str, ...] = (
     "security",
@@ -55,6 +81,17 @@ STEP_YEARS: dict[str, float] = {"week": 7 / 365.25, "month": 1 / 12, "year": 1.0
 
 DYADIC_FIELDS: tuple[str, ...] = ("distrust", "rivalry", "interests", "affinity", "hedging")
 SYMMETRIC_FIELDS: frozenset[str] = frozenset({"rivalry", "interests", "affinity"})
+
+FIELD_RANGES: dict[str, tuple[float, float]] = {
+    "distrust": UNIT,
+    "rivalry": UNIT,
+    "interests": SIGNED,
+    "affinity": SIGNED,
+    "hedging": UNIT,
+    "power": POWER,
+    **{f"preferences.{p}": WEIGHT for p in PREFERENCES},
+}
+"""Range of every field an event may change (changes are clipped to it)."""
 
 
 class Strict(BaseModel):
@@ -100,17 +137,15 @@ class StateSpec(Strict):
     """One state: a name, a material capability share and its preferences."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
-    power: Annotated[float, Field(ge=1e-6, le=1.0, allow_inf_nan=False)] = Field(
+    power: Power = Field(
         description="Material capability at the start, e.g. a Correlates of War CINC share (at "
         "least 1e-6, so relative powers stay strictly inside (0, 1) and no utility can become "
         "infinite)."
     )
-    power_series: dict[YearKey, Annotated[float, Field(ge=1e-6, le=1.0, allow_inf_nan=False)]] = (
-        Field(
-            default_factory=dict,
-            description="Power by calendar year (needs the scenario's `start`): year Y's value "
-            "applies from the first step of January Y.",
-        )
+    power_series: dict[YearKey, Power] = Field(
+        default_factory=dict,
+        description="Power by calendar year (needs the scenario's `start`): year Y's value "
+        "applies from the first step of January Y.",
     )
     preferences: Preferences = Field(default_factory=Preferences)
 
@@ -145,21 +180,7 @@ class Event(Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     step: Annotated[int, Field(ge=0)]
     until: Annotated[int, Field(ge=1)] | None = None
-    field: Literal[
-        "distrust",
-        "rivalry",
-        "interests",
-        "affinity",
-        "hedging",
-        "power",
-        "preferences.security",
-        "preferences.autonomy",
-        "preferences.options",
-        "preferences.interests",
-        "preferences.hedging",
-        "preferences.distrust",
-        "preferences.doctrine",
-    ]
+    field: Literal[(*DYADIC_FIELDS, *STATE_FIELDS)]  # type: ignore[valid-type]
     mode: Literal["add", "set"] = "add"
     changes: dict[StateId, float | dict[StateId, float]] = Field(min_length=1)
 
@@ -382,7 +403,7 @@ class Scenario(Strict):
     interests: Dyads = Field(default_factory=dict, description="Symmetric, in [-1, 1].")
     affinity: Dyads = Field(default_factory=dict, description="Symmetric, in [-1, 1].")
     hedging: Dyads = Field(default_factory=dict, description="Directed perception, in [0, 1].")
-    ties: dict[StateId, dict[StateId, Literal["none", "friendship", "alliance"]]] = Field(
+    ties: dict[StateId, dict[StateId, Literal[LEVELS]]] = Field(  # type: ignore[valid-type]
         default_factory=dict, description="Initial ties, symmetric."
     )
     sanctions: list[SanctionsRegime] = Field(default_factory=list)
@@ -405,15 +426,3 @@ class Scenario(Strict):
     targets: str | None = Field(None, description="Observed ties to score runs against (CSV).")
     replications: Annotated[int, Field(ge=1, le=1_000_000)] = 100
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
-
-
-FIELD_RANGES: dict[str, tuple[float, float]] = {
-    "distrust": (0.0, 1.0),
-    "rivalry": (0.0, 1.0),
-    "interests": (-1.0, 1.0),
-    "affinity": (-1.0, 1.0),
-    "hedging": (0.0, 1.0),
-    "power": (1e-6, 1.0),
-    **{f"preferences.{p}": (0.0, 100.0) for p in PREFERENCES},
-}
-"""Range of every field an event may change (changes are clipped to it)."""

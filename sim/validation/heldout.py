@@ -1,8 +1,8 @@
 """Held-out tests: ``hedgesim validate --heldout`` (issue 11, item 4).
 
 Why: a mechanism model earns trust by explaining alliances it was not fitted to, and by doing
-better than a simple statistical peer. Three tests, each scored with sim.validation.fit's metrics against
-the logistic peer and persistence:
+better than a simple statistical peer. Three tests, each scored with sim.validation.fit's metrics
+against the logistic peer and persistence:
 
 - **(a) structure only.** The world of a held-out year (the top N states by CINC, built from
   data) starts with *no* ties and runs to its steady state; the simulated alliance probability
@@ -30,7 +30,8 @@ import pandas as pd
 
 from sim import data
 from sim.errors import InputError
-from sim.experiments.runner import seed_for, simulate_many
+from sim.model.lockstep import simulate_many
+from sim.model.seeds import replication_seed
 from sim.model.world import compile_world
 from sim.scenario.build_world import Request, build_world, top_states
 from sim.scenario.load import load_scenario, loads_scenario
@@ -116,7 +117,7 @@ def _world(year: int, last: int, states: list[int], alliances: bool, steps: int 
 
 
 def _run(sc: Scenario, world, size: Size) -> list:
-    seeds = [seed_for(sc.seed, r) for r in range(size.replications)]
+    seeds = [replication_seed(sc.seed, r) for r in range(size.replications)]
     return simulate_many(world, sc, seeds, sc.params.steps)
 
 

@@ -14,7 +14,6 @@ variant of the world run on the same seeds (``versus``: paired, exact one-sided 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,20 +24,15 @@ from pydantic import Field, ValidationError, model_validator
 from scipy.stats import binomtest
 
 from sim.errors import InputError, Problem
-from sim.experiments.runner import seed_for
+from sim.experiments.conditions import ablate, resolve_ablation
+from sim.experiments.stats import wilson
 from sim.model.lockstep import LockstepModel, batch_size
 from sim.model.metrics import STATUSES, status
-from sim.model.world import LEVELS, compile_world
-from sim.scenario.load import (
-    _pydantic_problems,
-    ablate,
-    apply_overrides,
-    parse_override,
-    resolve_ablation,
-    scenario_from_document,
-    validate_document,
-)
-from sim.scenario.schema import Scenario, StateId, Strict
+from sim.model.seeds import replication_seed
+from sim.model.world import compile_world
+from sim.scenario.load import pydantic_problems, scenario_from_document, validate_document
+from sim.scenario.paths import Override, apply_overrides, parse_override
+from sim.scenario.schema import LEVELS, Scenario, StateId, Strict
 from sim.scenario.yamlsafe import locate, read_yaml
 
 ALPHA = 0.05
@@ -50,10 +44,10 @@ class Measure(Strict):
     kind: Literal["tie", "status", "any_alliance", "distrust"]
     a: StateId | None = Field(None, description="tie, distrust: first state; status: the state")
     b: StateId | None = Field(None, description="tie, distrust: second state")
-    level: Literal["none", "friendship", "alliance", "tie"] = Field(
+    level: Literal[(*LEVELS, "tie")] = Field(  # type: ignore[valid-type]
         "alliance", description="tie: the level ('tie': friendship or alliance)"
     )
-    status: Literal["aligned", "non_aligned", "one_camp", "isolated"] | None = None
+    status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
     above: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         0.0, description="distrust: the outcome is distrust a->b above this"
     )
@@ -140,9 +134,9 @@ class CheckResult:
     p_value: float | None = None
 
 
-def load_pattern(path: str | Path, overrides: Sequence[str] = ()) -> Pattern:
+def load_pattern(path: str | Path, overrides: Sequence[Override] = ()) -> Pattern:
     """Read a pattern file: its ``pattern:`` block and the scenario around it (with
-    ``overrides``, ``--set PATH=VALUE`` strings applied to the scenario)."""
+    ``overrides``, typed ``--set`` values, applied to the scenario)."""
     doc, node, source = read_yaml(path)
     if not isinstance(doc, dict) or "pattern" not in doc:
         raise InputError.single(source, "a pattern file needs a 'pattern:' block", line=1)
@@ -151,7 +145,7 @@ def load_pattern(path: str | Path, overrides: Sequence[str] = ()) -> Pattern:
         spec = PatternSpec.model_validate(raw)
     except ValidationError as exc:
         problems = []
-        for loc, msg in _pydantic_problems(exc):
+        for loc, msg in pydantic_problems(exc):
             path_ = ("pattern", *loc)
             pos = locate(node, path_)
             problems.append(Problem(source, path_, msg, *(pos or (None, None))))
@@ -201,7 +195,7 @@ class Runs:
 def simulate_runs(sc: Scenario, replications: int) -> Runs:
     """Run ``replications`` seeded replications in lock-step batches, keeping every snapshot."""
     world = compile_world(sc)
-    seeds = [seed_for(sc.seed, r) for r in range(replications)]
+    seeds = [replication_seed(sc.seed, r) for r in range(replications)]
     size = batch_size(world.n)
     ties, distrust = [], []
     steps = rivalry = None
@@ -210,9 +204,12 @@ def simulate_runs(sc: Scenario, replications: int) -> Runs:
             world, sc.mechanisms, sc.params, seeds=seeds[start : start + size], record_every=1
         )
         model.run_for(sc.params.steps)
-        snaps = np.stack(model.recorder.ties)  # (T, K, N, N)
+        snaps = np.stack(model.recorder.ties)  # (T, K, N, N); (T, N, N) for a batch of one
+        distrust_now = model.dyadic.distrust
+        if snaps.ndim == 3:
+            snaps, distrust_now = snaps[:, None], distrust_now[None]
         ties.append(snaps.swapaxes(0, 1))
-        distrust.append(model.dyadic.distrust)
+        distrust.append(distrust_now)
         steps = np.array(model.recorder.steps)
         rivalry = model.recorder.rivalry
     return Runs(
@@ -253,13 +250,6 @@ def outcome(runs: Runs, m: Measure) -> np.ndarray:
             axis=1,
         )
     return hit.all(axis=1) if m.when == "always" else hit.any(axis=1)
-
-
-def wilson(k: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return (math.nan, math.nan)
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
-    return float(ci.low), float(ci.high)
 
 
 def evaluate(pattern: Pattern, replications: int | None = None) -> list[CheckResult]:

@@ -1,16 +1,17 @@
-"""Scoring a run against observed ties: ``hedgesim fit RUN_DIR --targets FILE`` (issue 11).
+"""Scoring simulated ties against observed ones, year by year (issue 11).
 
-Why a module apart from :mod:`sim.validation.fit`: that one holds the metrics, pure functions of arrays;
-this one knows the files — a run directory (``run.json`` and its ``tie_history`` table), a target
-table (ATOP ``a, b, year, pact`` or the Iran table's ``a, b, year, tie, ...``) — and matches them
-by calendar year, so the metrics stay testable on constructed cases and this stays thin.
+Why a module apart from :mod:`sim.validation.fit`: that one holds the metrics, pure functions of
+arrays; this one knows a target table (ATOP ``a, b, year, pact`` or the Iran table's ``a, b,
+year, tie, ...``) and the simulated ties by calendar year, and matches them, so the metrics stay
+testable on constructed cases. Reading a run directory is sim.validation.fitrun's
+(``hedgesim fit``), so the held-out tests, which run their own replications, stay below it.
 
 Per period (calendar year) it scores three predictors of "is this dyad allied this year":
 
 - **model**: the share of the run's replications in which the dyad is allied at the last step
   of that year (the baseline condition);
-- **logistic**: the peer baseline of :func:`sim.validation.fit.fit_logit` on the dyadic inputs (power
-  ratio, rivalry, affinity, prior tie), fitted on the first scored year and applied to the
+- **logistic**: the peer baseline of :func:`sim.validation.fit.fit_logit` on the dyadic inputs
+  (power ratio, rivalry, affinity, prior tie), fitted on the first scored year and applied to the
   later ones (its first-year row is in-sample, and marked so);
 - **persistence**: "this year's ties = last year's" (the target's previous year where it has
   one, else the run's initial ties).
@@ -23,7 +24,6 @@ mechanism model should beat without being told the answer a year ahead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.model.world import LEVELS, World, compile_world, step_of_month, year_end_steps
-from sim.scenario.schema import FIELD_RANGES, Scenario
+from sim.model.world import World
+from sim.scenario.calendar import step_of_month, step_year
+from sim.scenario.schema import FIELD_RANGES, LEVELS, Scenario
 from sim.validation import fit
 
 PREDICTORS = ("model", "logistic", "persistence")
@@ -48,21 +49,6 @@ COLUMNS = (
     "expected_share",
     "note",
 )
-
-
-# --------------------------------------------------------------------------- calendar
-
-
-def step_year(start: str, step: str, t: int) -> int:
-    """Calendar year of step ``t`` (step 0 is the start; step ``t >= 1`` the period
-    ``start + (t - 1)`` steps, as in sim.model.world.step_of_month)."""
-    y0, m0 = (int(x) for x in start.split("-"))
-    k = max(0, t - 1)
-    if step == "month":
-        return y0 + (m0 - 1 + k) // 12
-    if step == "year":
-        return y0 + k
-    return (date(y0, m0, 1) + timedelta(days=7 * k)).year
 
 
 # --------------------------------------------------------------------------- targets
@@ -167,100 +153,6 @@ def ties_from_records(world: World, sc: Scenario, records: list) -> RunTies:
     probs = pd.concat(frames, ignore_index=True)
     probs = probs[probs.step == probs.groupby("year").step.transform("max")]
     return RunTies(world, sc, len(records), probs.drop(columns="step"), "records")
-
-
-def _tie_history(d: Path, meta: dict[str, Any]) -> pd.DataFrame | None:
-    """The run's ``tie_history`` table (None if the run has none), checked against the SHA-256
-    that run.json records for it, like every other table (sim.results.read)."""
-    from sim.results.atomic import file_sha256
-
-    path = d / f"tie_history.{meta.get('format', 'parquet')}"
-    if not path.is_file():
-        return None
-    want = (meta.get("checksums") or {}).get(path.name)
-    if want is not None and file_sha256(path) != want:
-        raise InputError.plain(str(path), "damaged (its SHA-256 differs from the one recorded)")
-    try:
-        df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    except Exception as exc:  # a damaged file: pyarrow/pandas raise many kinds
-        raise InputError.plain(str(path), f"unreadable table: {exc}") from None
-    missing = {"condition", "replication", "step", "a", "b", "level"} - set(df.columns)
-    if missing:
-        raise InputError.plain(str(path), f"lacks column(s) {', '.join(sorted(missing))}")
-    return df
-
-
-def run_ties(run_dir: str | Path, condition: str = "baseline") -> RunTies:
-    """Read a run directory's ties by year (``tie_history``; the final ``ties`` without one).
-
-    The directory is read through sim.results.read (record, seal, checksums, ids), so a damaged or
-    edited run is a one-line error here as everywhere else."""
-    from sim.results.read import load_run
-
-    d = Path(run_dir)
-    res = load_run(d)
-    meta = res.meta
-    try:
-        sc = Scenario.model_validate(meta["scenario_resolved"])
-    except (KeyError, ValueError) as exc:
-        raise InputError.plain(str(d / "run.json"), f"scenario_resolved: {exc}") from None
-    if sc.start is None:
-        raise InputError.plain(
-            str(d),
-            "the run's scenario has no start (YYYY-MM): its steps have no calendar years to "
-            "match the targets; run it again with --set start=YYYY-MM",
-        )
-    world = compile_world(sc)
-    if list(world.ids) != list(res.world.get("ids", [])):
-        raise InputError.plain(str(d / "run.json"), "its world ids differ from its scenario's")
-    index = {sid: i for i, sid in enumerate(world.ids)}
-    hist = _tie_history(d, meta)
-    source = "tie_history"
-    if hist is None:
-        hist = res.ties.assign(step=int(meta["steps"]))
-        source = "ties"
-    conditions = set(hist.condition.astype(str))
-    if conditions and condition not in conditions:
-        raise InputError.plain(
-            str(d), f"no condition {condition!r} (has: {', '.join(sorted(conditions))})"
-        )
-    hist = hist[hist.condition.astype(str) == condition]
-    reps = int(meta["replications"])
-    # every year-end step (a step where no replication has any tie has no rows in the table)
-    steps = (
-        year_end_steps(sc.start, sc.step, int(meta["steps"]))
-        if source == "tie_history"
-        else [int(meta["steps"])]
-    )
-    n = world.n
-    iu = np.triu_indices(n, 1)
-    rows = []
-    level = hist.level.astype(str)
-    a = hist.a.astype(str).map(index).to_numpy()
-    b = hist.b.astype(str).map(index).to_numpy()
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    for s in steps:
-        at = hist.step.to_numpy() == s
-        allied = np.zeros((n, n))
-        tied = np.zeros((n, n))
-        np.add.at(allied, (lo[at], hi[at]), (level[at] == "alliance").to_numpy())
-        np.add.at(tied, (lo[at], hi[at]), 1.0)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "year": step_year(sc.start, sc.step, s),
-                    "step": s,
-                    "i": iu[0],
-                    "j": iu[1],
-                    "p_alliance": allied[iu] / reps,
-                    "p_tie": tied[iu] / reps,
-                }
-            )
-        )
-    probs = pd.concat(rows, ignore_index=True)
-    # several kept steps in one calendar year (a run ending mid-year): keep the year's last
-    probs = probs[probs.step == probs.groupby("year").step.transform("max")]
-    return RunTies(world, sc, reps, probs.drop(columns="step").reset_index(drop=True), source)
 
 
 # --------------------------------------------------------------------------- dyadic inputs
@@ -481,43 +373,3 @@ def format_report(rep: FitReport, header: str = "") -> str:
 
 def _f(x: float) -> str:
     return "  nan" if x is None or not np.isfinite(x) else f"{x:5.3f}"[:5]
-
-
-def write_fit(run_dir: Path, rows: pd.DataFrame, locked: bool = False) -> Path:
-    """Write ``fit.csv`` into a run directory and record it as hedgesim's (so ``--force`` may
-    replace it later); never over a file hedgesim did not write. ``locked``: the caller
-    (``hedgesim run``) already holds the directory's lock."""
-    from sim.results.atomic import writable_target, write_text
-    from sim.results.outdir import claim, conflicts, refuse_conflicts, register, survey
-
-    text = rows.to_csv(index=False, lineterminator="\n")
-    target = run_dir / "fit.csv"
-    if locked:
-        refuse_conflicts(run_dir, conflicts(survey(run_dir), ["fit.csv"]), "fit table")
-        write_text(writable_target(target), text)
-        register(run_dir, ["fit.csv"])
-    else:
-        with claim(run_dir, ["fit.csv"], "fit"):
-            write_text(writable_target(target), text)
-    return target
-
-
-def fit_run(
-    run_dir: str | Path,
-    targets_path: str | Path,
-    condition: str = "baseline",
-    locked: bool = False,
-):
-    """Score a run directory against a target table; write ``fit.csv`` there; return the report
-    and its text."""
-
-    targets = read_targets(targets_path)
-    run = run_ties(run_dir, condition)
-    rep = score_run(run, targets)
-    header = (
-        f"Fit of {Path(run_dir)} ({run.replications} replications, {run.source}) against "
-        f"{targets.source} ({targets.kind}): {rep.matched} dyad-years matched"
-    )
-    text = format_report(rep, header)
-    write_fit(Path(run_dir), rep.rows, locked)
-    return rep, text

@@ -1,9 +1,5 @@
-"""``hedgesim build-world`` and ``hedgesim fit``: worlds from data and runs scored against it.
-
-Why together: both are the data side of hedgesim (issue 11) — one turns the vendored datasets
-into a scenario, the other scores a run of it against what happened — and both read
-:mod:`sim.data` only through sim.scenario.build_world and sim.validation.scoring.
-"""
+"""``hedgesim build-world``: a scenario written from the vendored datasets (sim.scenario
+build_world: COW capabilities, ATOP alliances, strategic rivalries, UN voting, GSDB sanctions)."""
 
 from __future__ import annotations
 
@@ -12,6 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from sim.cli.common import positive_int
 from sim.errors import InputError
 
 
@@ -114,49 +111,7 @@ def cmd_build_world(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_fit(args: argparse.Namespace) -> int:
-    """Score a run directory against a target table; print the table and write fit.csv."""
-    from sim.validation.scoring import fit_run
-
-    _, text = fit_run(args.run_dir, args.targets, args.condition)
-    print(text)
-    print(f"\nWrote {Path(args.run_dir) / 'fit.csv'}")
-    return 0
-
-
-def targets_path(scenario, scenario_file: str | Path) -> Path | None:
-    """The scenario's ``targets:`` file, relative to the scenario file; checked to exist so a
-    typo fails before the run, not after it."""
-    if not getattr(scenario, "targets", None):
-        return None
-    p = Path(scenario.targets)
-    if not p.is_absolute():
-        p = Path(scenario_file).resolve().parent / p
-    if not p.is_file():
-        from sim.errors import Problem
-        from sim.scenario.yamlsafe import locate, read_yaml
-
-        _, node, _ = read_yaml(scenario_file)
-        line, col = locate(node, ("targets",)) or (None, None)
-        raise InputError([Problem(str(scenario_file), ("targets",), f"{p} not found", line, col)])
-    return p
-
-
-def run_fit_section(scenario, scenario_file: str | Path, out: Path) -> None:
-    """``hedgesim run``'s fit section: score the run just written against the scenario's
-    ``targets:`` and print it (fit.csv goes into the run directory)."""
-    from sim.validation.scoring import fit_run
-
-    path = targets_path(scenario, scenario_file)
-    if path is None:
-        return
-    _, text = fit_run(out, path, locked=True)
-    print("\nfit:\n" + text)
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    from sim.cli.common import positive_int
-
+def add_command(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser(
         "build-world",
         help="write a scenario built from data (COW, ATOP, rivalries, UN votes, GSDB)",
@@ -187,21 +142,3 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--force", action="store_true", help="replace a file that build-world itself wrote"
     )
     b.set_defaults(func=cmd_build_world)
-
-    f = sub.add_parser(
-        "fit",
-        help="score a run's ties against observed ones (AUC, Brier, share; vs baselines)",
-        description="Per calendar year: AUC and Brier score of the simulated alliance "
-        "probability per dyad (share of replications allied at the year's last step), share of "
-        "target ties reproduced, and the same for a logistic baseline (power ratio, rivalry, "
-        "affinity, prior tie; fitted on the first year) and persistence (last year's ties). "
-        "Writes fit.csv into the run directory.",
-    )
-    f.add_argument("run_dir", help="a hedgesim run directory (its scenario needs a start)")
-    f.add_argument(
-        "--targets", required=True, help="target CSV: a, b, year, pact (ATOP) or a, b, year, tie"
-    )
-    f.add_argument(
-        "--condition", default="baseline", help="condition to score (e.g. --condition=-security)"
-    )
-    f.set_defaults(func=cmd_fit)

@@ -1,0 +1,116 @@
+"""``hedgesim run SCENARIO``: a scenario's replications and counterfactuals, written to a folder.
+
+A thin layer over :func:`sim.experiments.run.run` (``sim.run``): the options become its typed
+arguments (``--set`` parsed once), the output directory is claimed before any work, and the
+result is printed (``RunResult.summary``) and written (tables, summary, run.json, figures). A
+scenario naming ``targets:`` is also scored against them (``fit.csv``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.cli.common import (
+    MAX_REPLICATIONS,
+    MAX_STEPS,
+    MAX_WORKERS,
+    add_set,
+    bounded_int,
+    default_out,
+    overrides,
+    seed_int,
+)
+
+
+def add_command(sub: argparse._SubParsersAction) -> None:
+    r = sub.add_parser("run", help="run a scenario's replications and counterfactuals")
+    r.add_argument("scenario", help="scenario YAML file")
+    r.add_argument(
+        "--replications",
+        "-r",
+        type=bounded_int(1, MAX_REPLICATIONS),
+        help="override replications (1 to 1,000,000)",
+    )
+    r.add_argument("--seed", type=seed_int, help="override the root seed")
+    r.add_argument(
+        "--steps", type=bounded_int(1, MAX_STEPS), help="override params.steps (1 to 100,000)"
+    )
+    r.add_argument("--out", "-o", help="output directory (default results/<scenario name>)")
+    add_set(
+        r,
+        "override a scenario value, e.g. distrust.IRN.RUS=0.2 or "
+        "'sanctions.US maximum pressure.level=0.5' (list items by position or name; repeatable)",
+    )
+    r.add_argument(
+        "--ablate",
+        action="append",
+        metavar="F[,F|+F]",
+        help="switch factors off: a,b one at a time; a+b together; a scenario "
+        "counterfactual name; or 'all' (repeatable)",
+    )
+    r.add_argument(
+        "--workers", "-j", type=bounded_int(1, MAX_WORKERS), help="processes (default: cores)"
+    )
+    r.add_argument("--record-every", type=bounded_int(1, MAX_STEPS), help="record every K steps")
+    r.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    r.add_argument("--force", action="store_true", help="replace an existing output directory")
+    r.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    r.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run, write the run directory, print the report (and the fit, for ``targets:``)."""
+    from sim.cli.fit import run_fit_section, targets_path
+    from sim.experiments.run import prepare, run
+    from sim.results.outdir import describe_kept
+
+    pairs = overrides(args.set)
+    sc, _ = prepare(
+        args.scenario,
+        replications=args.replications,
+        seed=args.seed,
+        steps=args.steps,
+        overrides=pairs,
+    )
+    targets = targets_path(sc, args.scenario)  # a missing target table fails before the run
+    out = Path(args.out) if args.out else default_out(sc.name, args.scenario, pairs)
+    kept = _kept_before(out) if args.force else []
+    result = run(
+        args.scenario,
+        replications=args.replications,
+        seed=args.seed,
+        steps=args.steps,
+        overrides=pairs,
+        ablate=args.ablate or (),
+        record_every=args.record_every,
+        workers=args.workers,
+        progress=not args.quiet,
+        out=out,
+        fmt=args.format,
+        force=args.force,
+        figures=not args.no_figures,
+    )
+    if kept:
+        print(f"note: {out}: {describe_kept(kept)}", file=sys.stderr)
+    figures = [str(p.relative_to(out)) for p in result.figures]
+    print(result.summary())
+    print(
+        f"\nWrote {out}/ (tables: system, states, ties as {args.format}; summary.csv; run.json"
+        + (f"; figures: {', '.join(figures)}" if figures else "")
+        + ")"
+    )
+    if targets is not None:
+        run_fit_section(out, targets)
+    return 0
+
+
+def _kept_before(out: Path) -> list[str]:
+    """Entries of ``out`` hedgesim did not write (kept by ``--force``, reported after)."""
+    from sim.results.outdir import survey
+
+    if not out.is_dir():
+        return []
+    return survey(out).kept()

@@ -1,0 +1,527 @@
+"""``sim.run``: a scenario's replications under its conditions, as a :class:`RunResult`.
+
+A run is an experiment of one cell per condition — the baseline and each counterfactual (the
+scenario with factors switched off) — every condition on the same seeds (common random numbers):
+replication ``r`` uses ``SeedSequence(seed, spawn_key=(r,))`` whatever the workers. The engine
+(sim.experiments.engine) runs the cells' replications in lock-step chunks; the result holds the
+tables of docs/DATA.md as DataFrames, the per-state outcomes (``summary.csv``), the report and
+the verdicts, and saves itself as a run directory (``hedgesim run`` is this plus ``save``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pydantic import TypeAdapter, ValidationError
+
+from sim.errors import InputError
+from sim.experiments import memory
+from sim.experiments.conditions import Condition, ablate, conditions
+from sim.experiments.engine import MAX_CHUNK, Engine, Execution, default_workers, plan_chunks
+from sim.experiments.outcomes import Verdict, outcome_rows, summary_text, verdict
+from sim.experiments.task import Cell, Done, Group, Task, run_task
+from sim.model.recording import RunRecord
+from sim.model.seeds import replication_seed, seed_value
+from sim.model.world import World, compile_world
+from sim.plots.figures import Options, run_jobs, write_figures
+from sim.results.read import load_run
+from sim.results.store import RunDir, open_run_dir, write_run
+from sim.results.tables import run_tables, world_info
+from sim.scenario.calendar import year_end_steps
+from sim.scenario.load import load_scenario, scenario_hash
+from sim.scenario.paths import Override, split_path
+from sim.scenario.schema import Params, Scenario
+
+SEEDING = "replication r uses numpy SeedSequence(seed, spawn_key=(r,))"
+TABLES = ("system", "states", "ties", "tie_history")
+
+
+# ------------------------------------------------------------------------------------------------
+# The result
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    """What a run found: its tables, outcomes, report and verdicts.
+
+    Attributes:
+        meta: the run's record (``run.json``): scenario, its hash and resolved content, seeds,
+            conditions, the world's ids, names, powers and rivalry, versions once saved.
+        outcomes: one row per condition and focal state (``summary.csv``): status shares with
+            Wilson intervals, window shares, shares at each rival threshold, the share allied with
+            a stronger state, the mean alignment index.
+        scenario: the validated scenario (None for a result loaded from disk).
+        system, states, ties, tie_history: the tables of docs/DATA.md as DataFrames (ids and
+            statuses categorical); ``tie_history`` is None without a calendar.
+        plot: figures of this result (``r.plot.timeline("IRN")``).
+    """
+
+    meta: dict[str, Any]
+    outcomes: pd.DataFrame
+    scenario: Scenario | None = None
+    _tables: dict[str, pa.Table] = field(default_factory=dict, repr=False)
+    _frames: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False)
+    directory: Path | None = None  # where it was loaded from or saved to
+    figures: list[Path] = field(default_factory=list)  # the figures it last wrote
+
+    # -- tables -----------------------------------------------------------------------------
+    def _frame(self, name: str) -> pd.DataFrame | None:
+        if name not in self._frames:
+            table = self._tables.get(name)
+            if table is None and self.directory is not None and name == "tie_history":
+                self._frames[name] = _read_tie_history(self.directory, self.meta)
+            else:
+                self._frames[name] = None if table is None else table.to_pandas()
+        return self._frames[name]
+
+    @property
+    def system(self) -> pd.DataFrame:
+        """Per condition, replication and recorded step: the system columns (docs/DATA.md)."""
+        return self._frame("system")  # type: ignore[return-value]
+
+    @property
+    def states(self) -> pd.DataFrame:
+        """Per condition, replication, recorded step and state: status, tie counts, indices."""
+        return self._frame("states")  # type: ignore[return-value]
+
+    @property
+    def ties(self) -> pd.DataFrame:
+        """Per condition and replication: every tie at the last step (a < b)."""
+        return self._frame("ties")  # type: ignore[return-value]
+
+    @property
+    def tie_history(self) -> pd.DataFrame | None:
+        """Every tie at the last step of each calendar year (None without a calendar)."""
+        return self._frame("tie_history")
+
+    @property
+    def world(self) -> dict[str, Any]:
+        """The world as plots draw it: ids, names, power, rivalry, focal states."""
+        return self.meta["world"]
+
+    @property
+    def conditions(self) -> list[str]:
+        """The condition labels: ``baseline``, then the counterfactuals (``-security``...)."""
+        return [c["label"] for c in self.meta["conditions"]]
+
+    # -- reading it ---------------------------------------------------------------------------
+    @cached_property
+    def window_steps(self) -> int:
+        """The recorded steps in the verdict window (the last ``params.verdict_window`` steps)."""
+        window = self.meta["scenario_resolved"]["params"]["verdict_window"]
+        s = self.system
+        steps = s.loc[s["replication"] == 0, "step"].unique()
+        return int((steps > steps.max() - window).sum())
+
+    def summary(self) -> str:
+        """The report ``hedgesim run`` prints and writes as ``summary.txt``: per focal state its
+        status shares, partners, alliance with stronger states and verdict, and with
+        counterfactuals their differences to the baseline."""
+        return summary_text(self.outcomes, self.ties, self.meta, self.window_steps)
+
+    def verdict(self, state: str | None = None, condition: str = "baseline") -> Verdict:
+        """Does non-alignment emerge for ``state`` (default: the first focal state) under
+        ``condition``? ``str(verdict)`` is the line the report prints; ``verdict.allied_stronger``
+        the share of runs ending allied with a stronger state."""
+        rows = self.outcomes[self.outcomes["condition"].astype(str) == condition]
+        if rows.empty:
+            raise ValueError(f"no condition {condition!r} in this run: {self.conditions}")
+        if state is not None:
+            rows = rows[rows["state"].astype(str) == state]
+            if rows.empty:
+                raise ValueError(f"{state!r} is not a focal state of this run")
+        return verdict(rows.iloc[0], self.window_steps)
+
+    def share(
+        self, state: str, outcome: str = "allied_stronger", condition: str = "baseline"
+    ) -> float:
+        """The share of runs in which ``state`` ends in ``outcome`` (a status, or
+        ``allied_stronger``) under ``condition``."""
+        rows = self.outcomes[
+            (self.outcomes["condition"].astype(str) == condition)
+            & (self.outcomes["state"].astype(str) == state)
+        ]
+        if rows.empty:
+            raise ValueError(f"no outcome of {state!r} under {condition!r}")
+        col = "allied_with_stronger" if outcome == "allied_stronger" else f"share_{outcome}"
+        return float(rows.iloc[0][col])
+
+    @property
+    def plot(self) -> RunPlots:
+        """Figures of this result: ``timeline``, ``network``, ``partners``, ``counterfactuals``."""
+        return RunPlots(self)
+
+    # -- writing it ---------------------------------------------------------------------------
+    def save(
+        self,
+        out: str | Path,
+        *,
+        fmt: str = "parquet",
+        force: bool = False,
+        figures: bool = True,
+    ) -> Path:
+        """Write this result as a run directory (the layout of docs/DATA.md).
+
+        Args:
+            out: the directory; an identical run there is replaced, anything else needs
+                ``force`` (which replaces only what hedgesim wrote: sim.results.store).
+            fmt: ``parquet`` or ``csv`` for the tables.
+            force: replace another run's results there.
+            figures: also draw every figure the run supports into ``out/figures``.
+
+        Returns:
+            The directory.
+        """
+        rd = open_run_dir(out, self.meta["identity"], force, fmt=fmt, figures=figures)
+        try:
+            self._write(rd, fmt, figures)
+        finally:
+            rd.release()
+        return rd.out
+
+    def _write(self, rd: RunDir, fmt: str, figures: bool) -> list[Path]:
+        tables = self._tables or {
+            name: pa.Table.from_pandas(df, preserve_index=False)
+            for name in TABLES
+            if (df := self._frame(name)) is not None
+        }
+        outcomes = pa.Table.from_pandas(self.outcomes, preserve_index=False)
+        write_run(rd, tables, outcomes, self.summary(), self.meta, fmt)
+        self.directory = rd.out
+        if not figures:
+            return []
+        jobs = run_jobs(rd.out, self.meta, self.states, self.ties, self.outcomes, Options())
+        self.figures = write_figures(jobs, rd.out, locked=True)
+        return self.figures
+
+    @classmethod
+    def load(cls, directory: str | Path) -> RunResult:
+        """A run directory written by ``hedgesim run`` or :meth:`save`, every table checked."""
+        t = load_run(directory)
+        frames: dict[str, pd.DataFrame | None] = {
+            "system": t.system,
+            "states": t.states,
+            "ties": t.ties,
+        }
+        return cls(t.meta, t.summary, None, {}, frames, Path(directory))
+
+
+def _read_tie_history(directory: Path, meta: Mapping[str, Any]) -> pd.DataFrame | None:
+    path = directory / f"tie_history.{meta.get('format', 'parquet')}"
+    if not path.is_file():
+        return None
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+@dataclass(frozen=True)
+class RunPlots:
+    """``RunResult.plot``: each figure of sim.plots drawn from this result's tables."""
+
+    result: RunResult
+
+    def _name(self, state: str) -> str:
+        w = self.result.world
+        return dict(zip(w["ids"], w["names"], strict=True)).get(state, state)
+
+    def timeline(self, state: str, condition: str = "baseline", **kw: Any) -> Any:
+        """The state's status shares and tie counts over time (sim.plots.plot_timeline)."""
+        from sim.plots import plot_timeline
+
+        kw.setdefault("name", self._name(state))
+        return plot_timeline(self.result.states, state, condition=condition, **kw)
+
+    def network(self, condition: str = "baseline", **kw: Any) -> Any:
+        """Ties at the end, as shares of runs (sim.plots.plot_network)."""
+        from sim.plots import plot_network
+
+        kw.setdefault("n_replications", self.result.meta["replications"])
+        return plot_network(self.result.ties, self.result.world, condition=condition, **kw)
+
+    def partners(self, condition: str = "baseline", **kw: Any) -> Any:
+        """The partner matrix: allied above the diagonal, friends below (plot_partners)."""
+        from sim.plots import plot_partners
+
+        kw.setdefault("n_replications", self.result.meta["replications"])
+        return plot_partners(self.result.ties, self.result.world, condition=condition, **kw)
+
+    def counterfactuals(self, state: str, **kw: Any) -> Any:
+        """The state's shares under each condition against the baseline (forest plot)."""
+        from sim.plots import plot_counterfactuals
+
+        kw.setdefault("name", self._name(state))
+        return plot_counterfactuals(self.result.outcomes, state, **kw)
+
+
+# ------------------------------------------------------------------------------------------------
+# Running
+# ------------------------------------------------------------------------------------------------
+
+
+def _checked(model: Any, name: str, value: Any, path: tuple[str, ...]) -> Any:
+    """``value`` validated as the schema's field ``model.name`` (typed: never parsed from text)."""
+    info = model.model_fields[name]
+    kind = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    try:
+        return TypeAdapter(kind).validate_python(value, strict=True)
+    except ValidationError as exc:
+        msg = exc.errors(include_url=False)[0]["msg"]
+        raise InputError.plain(f"argument {'.'.join(path)}", f"{msg} (got {value!r})") from None
+
+
+def prepare(
+    scenario: str | Path | Scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    steps: int | None = None,
+    overrides: Mapping[str, Any] | Sequence[Override] | None = None,
+) -> tuple[Scenario, list[str]]:
+    """The scenario a run uses: loaded (a path) or taken as it is (a Scenario), with
+    ``overrides`` applied and validated, and ``replications``, ``seed``, ``steps`` set (each
+    checked against the schema). Returns it and the overrides as text (for the record)."""
+    pairs: list[Override] = (
+        [(split_path(k), v) for k, v in overrides.items()]
+        if isinstance(overrides, Mapping)
+        else list(overrides or [])
+    )
+    if isinstance(scenario, Scenario):
+        sc = scenario
+        if pairs:  # through the document, as a file's overrides, so paths and checks agree
+            from sim.scenario.load import scenario_from_document
+
+            sc = scenario_from_document(
+                scenario.model_dump(mode="json"), f"<scenario {scenario.name}>", None, pairs
+            )
+    else:
+        sc = load_scenario(scenario, pairs)
+    texts = [f"{'.'.join(map(str, p))}={_text(v)}" for p, v in pairs]
+    update: dict[str, Any] = {}
+    if replications is not None:
+        update["replications"] = _checked(Scenario, "replications", replications, ("replications",))
+        texts.append(f"replications={replications}")
+    if seed is not None:
+        update["seed"] = _checked(Scenario, "seed", seed, ("seed",))
+        texts.append(f"seed={seed}")
+    if steps is not None:
+        n = _checked(Params, "steps", steps, ("steps",))
+        update["params"] = sc.params.model_copy(update={"steps": n})
+        texts.append(f"params.steps={steps}")
+    return (sc.model_copy(update=update) if update else sc), texts
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def run(
+    scenario: str | Path | Scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    steps: int | None = None,
+    overrides: Mapping[str, Any] | Sequence[Override] | None = None,
+    ablate: Sequence[str] = (),
+    record_every: int | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: bool = False,
+    out: str | Path | None = None,
+    fmt: str = "parquet",
+    force: bool = False,
+    figures: bool = True,
+) -> RunResult:
+    """Run a scenario's replications, and its counterfactuals, on the same seeds.
+
+    Args:
+        scenario: a scenario file, or a validated Scenario.
+        replications: replications per condition (default: the scenario's ``replications``).
+        seed: the root seed (default: the scenario's ``seed``).
+        steps: steps per replication (default: the scenario's ``params.steps``).
+        overrides: scenario values by dotted path, typed: ``{"distrust.IRN.RUS": 0.2,
+            "sanctions.US maximum pressure.level": 0.5}`` (what ``--set`` does).
+        ablate: counterfactuals, as ``--ablate`` takes them: ``"a,b"`` one condition per
+            factor, ``"a+b"`` both off together, a scenario ``counterfactuals:`` name, ``"all"``,
+            ``"factor@ID"`` for one state only.
+        record_every: record every K steps (default: the scenario's ``params.record_every``).
+        workers: worker processes (default: every core; 1 runs in this process). Results are
+            identical for any number.
+        executor: any ``concurrent.futures.Executor`` to run on instead (Dask's, a pool).
+        progress: show a progress bar on a terminal.
+        out: also write the run directory there: claimed before any work (a bad directory fails
+            at once), written when the run is done (as :meth:`RunResult.save`).
+        fmt: the tables' format when written: ``parquet`` or ``csv``.
+        force: with ``out``, replace another run's results there (only what hedgesim wrote).
+        figures: with ``out``, draw every figure the run supports.
+
+    Returns:
+        The RunResult. Raises InputError (exit 2) for bad input, RunFailed (exit 3) naming the
+        run whose numbers failed.
+
+    Example:
+        >>> import sim
+        >>> r = sim.run("scenarios/toy_triangle.yaml", replications=10)  # doctest: +SKIP
+        >>> print(r.summary())  # doctest: +SKIP
+    """
+    sc, texts = prepare(
+        scenario, replications=replications, seed=seed, steps=steps, overrides=overrides
+    )
+    conds = conditions(sc, ablate)
+    world = compile_world(sc)
+    every = record_every or sc.params.record_every
+    digest = scenario_hash(sc)
+    identity = hashlib.sha256(
+        json.dumps([digest, [(c.label, c.factors) for c in conds], every]).encode()
+    ).hexdigest()[:16]
+    history = len(year_end_steps(world.start, world.step, sc.params.steps))
+    runs = sc.replications * len(conds)
+    need = memory.estimate_bytes(world.n, sc.params.steps, every, runs, history)
+    where = "argument --replications/-r" if replications else str(scenario)
+    if isinstance(scenario, Scenario) and not replications:
+        where = f"scenario {sc.name}"
+    memory.check_memory(
+        need,
+        memory.available_bytes(),
+        f"{where}: {sc.replications:,} replications × {len(conds)} "
+        f"condition(s) of {sc.params.steps:,} steps",
+    )
+    rd = open_run_dir(out, identity, force, fmt=fmt, figures=figures) if out is not None else None
+    try:
+        how = Execution(workers=workers, executor=executor)
+        t0 = time.perf_counter()
+        records = run_conditions(sc, conds, record_every=every, execution=how, progress=progress)
+        elapsed = time.perf_counter() - t0
+        meta = {
+            "identity": identity,
+            "scenario": sc.name,
+            "scenario_file": None if isinstance(scenario, Scenario) else str(scenario),
+            "scenario_hash": digest,
+            "scenario_resolved": sc.model_dump(mode="json"),
+            "overrides": texts,
+            "seed": sc.seed,
+            "replications": sc.replications,
+            "steps": sc.params.steps,
+            "record_every": every,
+            "seeding": SEEDING,
+            "replication_seeds": [
+                seed_value(replication_seed(sc.seed, r)) for r in range(sc.replications)
+            ],
+            "conditions": [{"label": c.label, "switched_off": list(c.factors)} for c in conds],
+            "workers": workers or default_workers(),
+            "elapsed_seconds": round(elapsed, 3),
+            "world": world_info(world),
+        }
+        result = _result(sc, world, records, meta)
+        if rd is not None:
+            result._write(rd, fmt, figures)
+    finally:
+        if rd is not None:
+            rd.release()
+    return result
+
+
+def _result(
+    sc: Scenario, world: World, records: Mapping[str, list[RunRecord]], meta: dict[str, Any]
+) -> RunResult:
+    focal = world.focal or list(range(world.n))
+    rows = [
+        row
+        for label, recs in records.items()
+        for row in outcome_rows(world.ids, world.names, label, recs, focal)
+    ]
+    outcomes = pa.Table.from_pylist(rows).to_pandas()
+    return RunResult(meta, outcomes, sc, run_tables(world.ids, records))
+
+
+def run_conditions(
+    sc: Scenario,
+    conds: Sequence[Condition],
+    *,
+    record_every: int | None = None,
+    execution: Execution | None = None,
+    progress: bool = False,
+) -> dict[str, list[RunRecord]]:
+    """Every condition's replications through the engine: the records of each condition, in
+    the order of the replications whatever the workers (what :func:`run` measures).
+
+    Args:
+        sc: the scenario (its ``replications``, ``seed`` and ``params.steps``).
+        conds: the conditions (sim.experiments.conditions.conditions).
+        record_every: record every K steps (default: the scenario's).
+        execution: workers, executor, chunk (results do not depend on them).
+        progress: show a progress bar on a terminal.
+    """
+    how = execution or Execution()
+    record_every = record_every or sc.params.record_every
+    reps = sc.replications
+    cells = []
+    for c in conds:
+        variant = ablate(sc, c.factors)
+        cells.append(Cell(scenario_hash(variant), variant, f"condition {c.label}"))
+    out: dict[str, list[RunRecord | None]] = {c.label: [None] * reps for c in conds}
+    with Engine(how) as engine:
+        pending = np.arange(len(conds) * reps)
+        chunks = plan_chunks(pending, how.chunk or MAX_CHUNK, reps, guided=engine.slots)
+
+        def tasks() -> Any:
+            for runs in chunks:
+                groups, used = [], {}
+                for run_idx in runs.tolist():
+                    ci = run_idx // reps
+                    if ci not in used:
+                        used[ci] = len(used)
+                        groups.append((used[ci], []))
+                    groups[used[ci]][1].append(run_idx)
+                yield Task(
+                    cells=tuple(cells[ci] for ci in used),
+                    groups=tuple(
+                        Group(pos, tuple(rs), tuple(r % reps for r in rs)) for pos, rs in groups
+                    ),
+                    root=sc.seed,
+                    replications=reps,
+                    steps=sc.params.steps,
+                    record_every=record_every,
+                )
+
+        bar = _bar(len(conds) * reps, sc.name, progress)
+
+        def take(done: list[Done]) -> None:
+            for d in done:
+                out[conds[d.run // reps].label][d.run % reps] = d.record
+            bar.update(len(done))
+
+        try:
+            engine.run(tasks(), run_task, take)
+        finally:
+            bar.close()
+    return {k: [r for r in v if r is not None] for k, v in out.items()}
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(total: int, name: str, enabled: bool) -> Any:
+    """tqdm on stderr, only when wanted and stderr is a terminal (logs stay clean)."""
+    if not enabled or not sys.stderr.isatty():
+        return _NoBar()
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread
+    return tqdm(total=total, unit="run", desc=name, file=sys.stderr)
