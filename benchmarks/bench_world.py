@@ -40,13 +40,14 @@ def best_of(fn, repeat: int) -> float:
 def child(args: argparse.Namespace) -> dict[str, float]:
     """The measurements of items 1-4 in this process (its thread limit is set by the parent)."""
     sys.path.insert(0, str(ROOT))
-    from sim.experiments.conditions import Condition
+    from sim.experiments.conditions import Condition, prepare
     from sim.experiments.engine import Execution
-    from sim.experiments.run import prepare, run_conditions
+    from sim.experiments.run import run_conditions
     from sim.model.lockstep import simulate_many
     from sim.model.seeds import replication_seed as seed_for
     from sim.model.world import compile_world
-    from sim.scenario.build_world import Request, all_states, build_world, top_states
+    from sim.scenario.build_world import build_world
+    from sim.scenario.datasets import Request, all_states, top_states
     from sim.scenario.load import loads_scenario
 
     def simulate(world, sc, seed, steps=None):

@@ -50,6 +50,13 @@ def dotted(path: Sequence[PathPart]) -> str:
     return ".".join(_part(p) for p in path) if path else "<root>"
 
 
+def short(exc: BaseException, limit: int = 160) -> str:
+    """An exception's message on one line, cut to ``limit`` characters (a damaged file's reader
+    can raise a page of text)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input, located as precisely as we can."""

@@ -18,6 +18,7 @@ from sim.model.lockstep import simulate_many
 from sim.model.seeds import replication_seed as seed_for
 from sim.model.world import compile_world
 from sim.scenario import build_world as bw
+from sim.scenario import constructions, datasets
 from sim.scenario.load import load_scenario
 
 IRAN = "IRN,RUS,CHN,USA,IND,ISR,PAK,SYR,SAU,GBR,TUR,DEU,FRA"
@@ -141,13 +142,14 @@ def test_iran_span_sanctions(iran_span) -> None:
 
 def test_sanction_level_construction() -> None:
     flags = {"trade": 1, "financial": 1, "arms": 1}
-    assert bw.sanction_level(flags, "exp_compl")[0] == 0.8
-    assert bw.sanction_level(flags, "exp_part,imp_part")[0] == 0.6
+    assert constructions.sanction_level(flags, "exp_compl")[0] == 0.8
+    assert constructions.sanction_level(flags, "exp_part,imp_part")[0] == 0.6
     every = {k: 1 for k in ("trade", "financial", "arms", "military", "travel", "other")}
-    assert bw.sanction_level(every, "imp_compl")[0] == 1.0  # 1.0 exactly: the cap binds
-    assert bw.sanction_level({"travel": 1}, "")[0] == 0.05
-    assert bw.eu_members(2010) >= {200, 255, 220} and 200 not in bw.eu_members(2021)
-    assert bw.un_permanent_five(1960)[-1] == 713 and bw.un_permanent_five(1990)[-1] == 710
+    assert constructions.sanction_level(every, "imp_compl")[0] == 1.0  # 1.0 exactly: the cap binds
+    assert constructions.sanction_level({"travel": 1}, "")[0] == 0.05
+    assert datasets.eu_members(2010) >= {200, 255, 220} and 200 not in datasets.eu_members(2021)
+    assert datasets.un_permanent_five(1960)[-1] == 713
+    assert datasets.un_permanent_five(1990)[-1] == 710
 
 
 def test_yaml_scalars_read_back_exactly() -> None:

@@ -12,15 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.experiments.conditions import Condition, ablate
+from sim.experiments.conditions import Condition, ablate, prepare
 from sim.experiments.engine import Execution
-from sim.experiments.run import prepare, run_conditions
+from sim.experiments.run import run_conditions
 from sim.model.decision import DecisionRule, consent
 from sim.model.model import AlignmentModel
 from sim.model.seeds import replication_seed as seed_for
 from sim.model.world import compile_world
-from sim.scenario.load import load_scenario
-from sim.scenario.paths import parse_override
+from sim.scenario.load import load_scenario, parse_override
 from sim.scenario.schema import MECHANISMS
 
 ROOT = Path(__file__).resolve().parents[1]

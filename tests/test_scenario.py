@@ -10,8 +10,7 @@ import yaml
 
 from sim.errors import InputError, dotted
 from sim.experiments.conditions import resolve_ablation
-from sim.scenario.load import load_scenario, loads_scenario
-from sim.scenario.paths import parse_override
+from sim.scenario.load import load_scenario, loads_scenario, parse_override
 from sim.scenario.schema import MECHANISMS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -452,6 +452,7 @@ def test_sobol_sweep_end_to_end(tmp_path: Path, capsys) -> None:
 def test_main_cli_dispatches_to_the_sweep_commands(tmp_path: Path, reference, capsys) -> None:
     """``hedgesim sweep|analyze|export`` through the installed entry point (sim.__main__)."""
     import sim.__main__ as cli
+
     spec, ref = reference
     out = tmp_path / "out"
     assert cli.main(["sweep", str(spec), "--out", str(out), "-j", "1"]) == 0

@@ -40,9 +40,9 @@ if str(ROOT) not in sys.path:  # run as a plain script from anywhere
 
 from scipy import stats  # noqa: E402
 
-from sim.experiments.conditions import Condition  # noqa: E402
+from sim.experiments.conditions import Condition, prepare  # noqa: E402
 from sim.experiments.engine import Execution, default_workers  # noqa: E402
-from sim.experiments.run import prepare, run_conditions  # noqa: E402
+from sim.experiments.run import run_conditions  # noqa: E402
 from sim.landscape import solver as ls  # noqa: E402
 from sim.landscape.bloc import BlocModel, propensity_matrix, reach_probabilities  # noqa: E402
 from sim.model.metrics import STATUSES  # noqa: E402

@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sim.data as data  # noqa: E402
-from sim.scenario.build_world import Request, build_world, top_states  # noqa: E402
+from sim.scenario.build_world import build_world  # noqa: E402
+from sim.scenario.datasets import Request, top_states  # noqa: E402
 from sim.scenario.load import loads_scenario  # noqa: E402
 from sim.validation.patterns import simulate_runs  # noqa: E402
 

@@ -26,7 +26,7 @@ def parse_span(text: str) -> tuple[int, int]:
 
 def _codes(text: str, option: str, year: int, at_least: int = 2) -> list[int]:
     from sim import data
-    from sim.scenario.build_world import resolve_states
+    from sim.scenario.datasets import resolve_states
 
     ids = [s.strip() for s in text.split(",") if s.strip()]
     try:
@@ -39,15 +39,8 @@ def cmd_build_world(args: argparse.Namespace) -> int:
     """Write a scenario built from data (see sim.scenario.build_world for every construction)."""
     from sim import data
     from sim.results.atomic import write_text
-    from sim.scenario.build_world import (
-        MARKER,
-        Request,
-        all_states,
-        build_world,
-        check_years,
-        default_name,
-        top_states,
-    )
+    from sim.scenario.build_world import MARKER, build_world, default_name
+    from sim.scenario.datasets import Request, all_states, check_years, top_states
     from sim.scenario.load import loads_scenario
 
     first, last = args.span if args.span else (args.year, args.year)

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import EXIT_INPUT, InputError, Problem
-from sim.scenario.paths import Override, parse_override
+from sim.scenario.load import parse_override
+from sim.scenario.paths import Override
 
 MAX_REPLICATIONS = 1_000_000  # the scenario schema's limits
 MAX_STEPS = 100_000
@@ -84,6 +85,24 @@ def default_out(name: str, scenario: str, pairs: Sequence[Override], suffix: str
         except InputError:
             pos = None
         raise InputError([Problem(scenario, ("name",), msg, *(pos or (None, None)))]) from None
+
+
+def targets_path(scenario: Any, scenario_file: str | Path) -> Path | None:
+    """The scenario's ``targets:`` file, relative to the scenario file; checked to exist so a
+    typo fails before the run, not after it."""
+    if not getattr(scenario, "targets", None):
+        return None
+    p = Path(scenario.targets)
+    if not p.is_absolute():
+        p = Path(scenario_file).resolve().parent / p
+    if not p.is_file():
+        from sim.errors import Problem
+        from sim.scenario.yamlsafe import locate, read_yaml
+
+        _, node, _ = read_yaml(scenario_file)
+        line, col = locate(node, ("targets",)) or (None, None)
+        raise InputError([Problem(str(scenario_file), ("targets",), f"{p} not found", line, col)])
+    return p
 
 
 def warn(message: str) -> None:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
-from sim.errors import InputError
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -18,33 +15,6 @@ def cmd_fit(args: argparse.Namespace) -> int:
     print(text)
     print(f"\nWrote {Path(args.run_dir) / 'fit.csv'}")
     return 0
-
-
-def targets_path(scenario: Any, scenario_file: str | Path) -> Path | None:
-    """The scenario's ``targets:`` file, relative to the scenario file; checked to exist so a
-    typo fails before the run, not after it."""
-    if not getattr(scenario, "targets", None):
-        return None
-    p = Path(scenario.targets)
-    if not p.is_absolute():
-        p = Path(scenario_file).resolve().parent / p
-    if not p.is_file():
-        from sim.errors import Problem
-        from sim.scenario.yamlsafe import locate, read_yaml
-
-        _, node, _ = read_yaml(scenario_file)
-        line, col = locate(node, ("targets",)) or (None, None)
-        raise InputError([Problem(str(scenario_file), ("targets",), f"{p} not found", line, col)])
-    return p
-
-
-def run_fit_section(out: Path, targets: Path) -> None:
-    """``hedgesim run``'s fit section: score the run just written against the scenario's
-    ``targets:`` and print it (fit.csv goes into the run directory)."""
-    from sim.validation.fitrun import fit_run
-
-    _, text = fit_run(out, targets)
-    print("\nfit:\n" + text)
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:

@@ -21,6 +21,7 @@ from sim.cli.common import (
     default_out,
     overrides,
     seed_int,
+    targets_path,
 )
 
 
@@ -63,8 +64,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run, write the run directory, print the report (and the fit, for ``targets:``)."""
-    from sim.cli.fit import run_fit_section, targets_path
-    from sim.experiments.run import prepare, run
+    from sim.experiments.conditions import prepare
+    from sim.experiments.run import run
     from sim.results.outdir import describe_kept
 
     pairs = overrides(args.set)
@@ -102,8 +103,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         + (f"; figures: {', '.join(figures)}" if figures else "")
         + ")"
     )
-    if targets is not None:
-        run_fit_section(out, targets)
+    if targets is not None:  # the scenario's `targets:`: score the run (fit.csv)
+        from sim.validation.fitrun import fit_run
+
+        _, text = fit_run(out, targets)
+        print("\nfit:\n" + text)
     return 0
 
 

@@ -1,18 +1,28 @@
-"""Conditions of an experiment: the baseline and counterfactuals with factors switched off.
+"""The scenario of an experiment, and its conditions: the baseline and counterfactuals with
+factors switched off.
 
-A run compares conditions on the same seeds (common random numbers): a counterfactual differs from
-the baseline only by what it switches off. ``--ablate`` (and ``sim.run(..., ablate=[...])``)
-names them: ``a,b`` one condition per factor, ``a+b`` both off together, a scenario's
-``counterfactuals:`` name, ``all``, or ``factor@ID`` for one state only.
+:func:`prepare` takes the scenario as the user gives it (a file or a Scenario) and applies typed
+overrides and settings, each checked against the schema. A run compares conditions on the same
+seeds (common random numbers): a counterfactual differs from the baseline only by what it
+switches off. ``--ablate`` (and ``sim.run(..., ablate=[...])``) names them: ``a,b`` one condition
+per factor, ``a+b`` both off together, a scenario's ``counterfactuals:`` name, ``all``, or
+``factor@ID`` for one state only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import TypeAdapter, ValidationError
 
 from sim.errors import InputError
-from sim.scenario.schema import MECHANISMS, PER_STATE, Scenario
+from sim.scenario.load import load_scenario, scenario_from_document
+from sim.scenario.paths import Override, split_path
+from sim.scenario.schema import MECHANISMS, PER_STATE, Params, Scenario
 
 BASELINE = "baseline"
 
@@ -96,3 +106,57 @@ def ablate(sc: Scenario, factors: Iterable[str]) -> Scenario:
         else:
             getattr(new.mechanisms, mech).enabled = False
     return new
+
+
+def _checked(model: Any, name: str, value: Any, path: tuple[str, ...]) -> Any:
+    """``value`` validated as the schema's field ``model.name`` (typed: never parsed from text)."""
+    info = model.model_fields[name]
+    kind = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    try:
+        return TypeAdapter(kind).validate_python(value, strict=True)
+    except ValidationError as exc:
+        msg = exc.errors(include_url=False)[0]["msg"]
+        raise InputError.plain(f"argument {'.'.join(path)}", f"{msg} (got {value!r})") from None
+
+
+def prepare(
+    scenario: str | Path | Scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    steps: int | None = None,
+    overrides: Mapping[str, Any] | Sequence[Override] | None = None,
+) -> tuple[Scenario, list[str]]:
+    """The scenario a run uses: loaded (a path) or taken as it is (a Scenario), with
+    ``overrides`` applied and validated, and ``replications``, ``seed``, ``steps`` set (each
+    checked against the schema). Returns it and the overrides as text (for the record)."""
+    pairs: list[Override] = (
+        [(split_path(k), v) for k, v in overrides.items()]
+        if isinstance(overrides, Mapping)
+        else list(overrides or [])
+    )
+    if isinstance(scenario, Scenario):
+        sc = scenario
+        if pairs:  # through the document, as a file's overrides, so paths and checks agree
+            sc = scenario_from_document(
+                scenario.model_dump(mode="json"), f"<scenario {scenario.name}>", None, pairs
+            )
+    else:
+        sc = load_scenario(scenario, pairs)
+    texts = [f"{'.'.join(map(str, p))}={_text(v)}" for p, v in pairs]
+    update: dict[str, Any] = {}
+    if replications is not None:
+        update["replications"] = _checked(Scenario, "replications", replications, ("replications",))
+        texts.append(f"replications={replications}")
+    if seed is not None:
+        update["seed"] = _checked(Scenario, "seed", seed, ("seed",))
+        texts.append(f"seed={seed}")
+    if steps is not None:
+        n = _checked(Params, "steps", steps, ("steps",))
+        update["params"] = sc.params.model_copy(update={"steps": n})
+        texts.append(f"params.steps={steps}")
+    return (sc.model_copy(update=update) if update else sc), texts
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)

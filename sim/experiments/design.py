@@ -60,6 +60,11 @@ class Design:
     def root_seed(self) -> int:
         return self.spec.seed
 
+    @property
+    def reported_states(self) -> list[str]:
+        """The states whose outcomes the tables report: the focal ones, or all without any."""
+        return list(self.base.focal) or list(self.base.states)
+
     def scenario(self, cell: int) -> Scenario:
         """Cell ``cell``'s scenario, validated (it was once, when the design was built; the last
         ``SCENARIOS_KEPT`` are kept, others are resolved again — in this process only, never in

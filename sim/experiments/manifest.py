@@ -13,28 +13,25 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim._version import __version__
 from sim.errors import InputError
-from sim.experiments.design import Design
 from sim.results.parts import REPAIR_HINT, check_sweep
 from sim.results.records import read_manifest
 from sim.results.store import MANIFEST, SweepStore, versions
 from sim.scenario.load import scenario_hash
+
+if TYPE_CHECKING:
+    from sim.experiments.design import Design
 
 MANIFEST_KIND = "hedgesim-sweep"
 MANIFEST_VERSION = 1
 SEEDING = (
     "run i uses SeedSequence(root_seed, spawn_key=(i,)); i = cell * replications + replication"
 )
-
-
-def reported_states(design: Design) -> list[str]:
-    """The focal states, or every state when the scenario names none."""
-    return list(design.base.focal) or list(design.base.states)
 
 
 def fingerprint(design: Design) -> str:
@@ -73,7 +70,7 @@ def manifest_of(design: Design, fmt: str) -> dict[str, Any]:
             "ids": list(design.base.states),
             "names": [s.name for s in design.base.states.values()],
             "focal": list(design.base.focal),
-            "states_reported": reported_states(design),
+            "states_reported": design.reported_states,
         },
         "design": {
             "sampler": spec.sampler,

@@ -19,16 +19,14 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from pydantic import TypeAdapter, ValidationError
 
-from sim.errors import InputError
 from sim.experiments import memory
-from sim.experiments.conditions import Condition, ablate, conditions
+from sim.experiments.conditions import Condition, ablate, conditions, prepare
 from sim.experiments.engine import MAX_CHUNK, Engine, Execution, default_workers, plan_chunks
 from sim.experiments.outcomes import Verdict, outcome_rows, summary_text, verdict
 from sim.experiments.task import Cell, Done, Group, Task, run_task
@@ -40,9 +38,9 @@ from sim.results.read import load_run
 from sim.results.store import RunDir, open_run_dir, write_run
 from sim.results.tables import run_tables, world_info
 from sim.scenario.calendar import year_end_steps
-from sim.scenario.load import load_scenario, scenario_hash
-from sim.scenario.paths import Override, split_path
-from sim.scenario.schema import Params, Scenario
+from sim.scenario.load import scenario_hash
+from sim.scenario.paths import Override
+from sim.scenario.schema import Scenario
 
 SEEDING = "replication r uses numpy SeedSequence(seed, spawn_key=(r,))"
 TABLES = ("system", "states", "ties", "tie_history")
@@ -268,62 +266,6 @@ class RunPlots:
 # ------------------------------------------------------------------------------------------------
 # Running
 # ------------------------------------------------------------------------------------------------
-
-
-def _checked(model: Any, name: str, value: Any, path: tuple[str, ...]) -> Any:
-    """``value`` validated as the schema's field ``model.name`` (typed: never parsed from text)."""
-    info = model.model_fields[name]
-    kind = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
-    try:
-        return TypeAdapter(kind).validate_python(value, strict=True)
-    except ValidationError as exc:
-        msg = exc.errors(include_url=False)[0]["msg"]
-        raise InputError.plain(f"argument {'.'.join(path)}", f"{msg} (got {value!r})") from None
-
-
-def prepare(
-    scenario: str | Path | Scenario,
-    *,
-    replications: int | None = None,
-    seed: int | None = None,
-    steps: int | None = None,
-    overrides: Mapping[str, Any] | Sequence[Override] | None = None,
-) -> tuple[Scenario, list[str]]:
-    """The scenario a run uses: loaded (a path) or taken as it is (a Scenario), with
-    ``overrides`` applied and validated, and ``replications``, ``seed``, ``steps`` set (each
-    checked against the schema). Returns it and the overrides as text (for the record)."""
-    pairs: list[Override] = (
-        [(split_path(k), v) for k, v in overrides.items()]
-        if isinstance(overrides, Mapping)
-        else list(overrides or [])
-    )
-    if isinstance(scenario, Scenario):
-        sc = scenario
-        if pairs:  # through the document, as a file's overrides, so paths and checks agree
-            from sim.scenario.load import scenario_from_document
-
-            sc = scenario_from_document(
-                scenario.model_dump(mode="json"), f"<scenario {scenario.name}>", None, pairs
-            )
-    else:
-        sc = load_scenario(scenario, pairs)
-    texts = [f"{'.'.join(map(str, p))}={_text(v)}" for p, v in pairs]
-    update: dict[str, Any] = {}
-    if replications is not None:
-        update["replications"] = _checked(Scenario, "replications", replications, ("replications",))
-        texts.append(f"replications={replications}")
-    if seed is not None:
-        update["seed"] = _checked(Scenario, "seed", seed, ("seed",))
-        texts.append(f"seed={seed}")
-    if steps is not None:
-        n = _checked(Params, "steps", steps, ("steps",))
-        update["params"] = sc.params.model_copy(update={"steps": n})
-        texts.append(f"params.steps={steps}")
-    return (sc.model_copy(update=update) if update else sc), texts
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def run(

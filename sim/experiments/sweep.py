@@ -14,7 +14,10 @@ What this does better than Mesa's ``batch_run``, NetLogo's BehaviorSpace and EMA
   most the chunks in flight; re-running the same command skips every run on disk.
 * **Any executor.** A local process pool, Dask, or any ``concurrent.futures.Executor``.
 
-Layout of an output directory: docs/DATA.md ("hedgesim sweep output directory").
+Layout of an output directory: docs/DATA.md ("hedgesim sweep output directory"). Why one module,
+over 500 lines: a sweep is one procedure — plan the chunks, pack them in the workers, write them,
+resume — and its result; everything it imports sits on the floors below it (docs/ARCHITECTURE.md),
+and a second module would only add a floor.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from sim.experiments.analysis import (
 )
 from sim.experiments.design import Design, build_design
 from sim.experiments.engine import MAX_CHUNK, Engine, Execution, plan_chunks
-from sim.experiments.manifest import manifest_of, now, reported_states, resume_state
+from sim.experiments.manifest import manifest_of, now, resume_state
 from sim.experiments.spec import load_spec
 from sim.experiments.task import Cell, Done, Group, Packed, Task, run_task
 from sim.model.seeds import replication_seed, seed_value
@@ -128,7 +131,7 @@ def plan_tasks(
     layout = Layout(
         tuple(design.columns),
         tuple(design.dtypes[c] for c in design.columns),
-        tuple(reported_states(design)),
+        tuple(design.reported_states),
     )
     with_steps = design.spec.record_every is not None
     for runs in plan_chunks(pending, chunk or MAX_CHUNK, reps, guided=None if chunk else slots):

@@ -41,6 +41,10 @@ improvement is far above it. A switch *lowers* ``E`` only if ``dE < -tol``; a sw
 ``dE == 0`` (up to ``tol``) does **not** count, so plateaus are local minima and results do not
 depend on rounding. Steepest descent takes the switch with the most negative ``dE``; switches
 within ``tol`` of the most negative are ties, resolved towards the lowest state index.
+
+Why one module, over 500 lines: the derivation above is what every function relies on (the
+energy identity, the tolerance, the tie rule); enumeration, descent and local search are checked
+against each other (tests/test_landscape.py), and kept in one file they stay one argument.
 """
 
 from __future__ import annotations

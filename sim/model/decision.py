@@ -1,7 +1,9 @@
 """The decision rule: what a state gains from each tie level with each partner, and its choice.
 
 This is the one file to read (and change) to understand why states ally, befriend or stay apart.
-It knows nothing of files, the command line or plots.
+It knows nothing of files, the command line or plots. Why one module, over 500 lines: the rule is
+read as a whole — every term of docs/ODD.md §7 next to the others it is summed with, the choice
+next to the utilities — and split across files it would be read in pieces.
 
 Every state uses the same rule. For state ``i`` and partner ``j`` the utility of a tie level
 ``l`` (0 none, 1 friendship, 2 alliance) is a sum of terms, one per mechanism of docs/ODD.md §7,

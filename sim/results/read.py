@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import ValidationError
 
-from sim.errors import InputError
+from sim.errors import InputError, short
 from sim.model.metrics import STATUSES, SYSTEM_COLUMNS
 from sim.results.parts import REPAIR_HINT, check_sweep
 from sim.results.records import (
@@ -31,7 +31,6 @@ from sim.results.records import (
     check_seal,
     read_json_record,
     read_manifest,
-    short,
     validation_message,
 )
 from sim.results.tables import Layout

@@ -25,6 +25,7 @@ from sim.scenario.paths import (
     apply_overrides,
     canonical_path,
     created_prefix,
+    split_path,
 )
 from sim.scenario.schema import (
     DYADIC_FIELDS,
@@ -36,6 +37,8 @@ from sim.scenario.schema import (
     Scenario,
 )
 from sim.scenario.yamlsafe import locate, parse_yaml, read_yaml
+
+MAX_OVERRIDE_BYTES = 1_000_000
 
 
 def pydantic_problems(exc: ValidationError) -> list[tuple[tuple[PathPart, ...], str]]:
@@ -196,6 +199,28 @@ def _canonical_or_same(doc: Any, path: Sequence[PathPart]) -> tuple[PathPart, ..
         return canonical_path(doc, path)
     except KeyError:
         return tuple(path)
+
+
+def parse_override(text: str) -> Override:
+    """``PATH=VALUE`` text (``--set``) as a typed override, the value read as YAML (``0.3``,
+    ``true``, ``[IRN, RUS]``) with the limits of a scenario file: read once, typed from then on."""
+    if "=" not in text:
+        raise InputError.single(OVERRIDE_SOURCE, f"{text!r}: expected PATH=VALUE")
+    key, raw = text.split("=", 1)
+    try:
+        path = split_path(key.strip())
+    except ValueError as exc:
+        raise InputError.single(OVERRIDE_SOURCE, str(exc)) from None
+    if len(raw) > MAX_OVERRIDE_BYTES:
+        raise InputError.single(
+            OVERRIDE_SOURCE, f"value longer than {MAX_OVERRIDE_BYTES:,} characters", path
+        )
+    try:  # the same reader and limits as a scenario file (depth, alias bombs, tags, size)
+        value = parse_yaml(raw, OVERRIDE_SOURCE)[0] if raw.strip() else None
+    except InputError as exc:
+        why = exc.problems[0].message
+        raise InputError.single(OVERRIDE_SOURCE, f"value is not accepted: {why}", path) from None
+    return path, value
 
 
 def validate_document(

@@ -14,10 +14,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sim.errors import InputError, PathPart, dotted
-from sim.scenario.yamlsafe import parse_yaml
 
 OVERRIDE_SOURCE = "--set"
-MAX_OVERRIDE_BYTES = 1_000_000
 
 Override = tuple[tuple[PathPart, ...], Any]
 """A typed override: the path as parts and the value (a number, a string, a list...)."""
@@ -95,28 +93,6 @@ def set_path(doc: dict[str, Any], path: Sequence[PathPart], value: Any) -> None:
         cur[last] = value
     else:
         raise KeyError(f"{dotted(path[:-1])}: not a mapping or list")
-
-
-def parse_override(text: str) -> Override:
-    """``PATH=VALUE`` text (``--set``) as a typed override, the value read as YAML (``0.3``,
-    ``true``, ``[IRN, RUS]``) with the limits of a scenario file: read once, typed from then on."""
-    if "=" not in text:
-        raise InputError.single(OVERRIDE_SOURCE, f"{text!r}: expected PATH=VALUE")
-    key, raw = text.split("=", 1)
-    try:
-        path = split_path(key.strip())
-    except ValueError as exc:
-        raise InputError.single(OVERRIDE_SOURCE, str(exc)) from None
-    if len(raw) > MAX_OVERRIDE_BYTES:
-        raise InputError.single(
-            OVERRIDE_SOURCE, f"value longer than {MAX_OVERRIDE_BYTES:,} characters", path
-        )
-    try:  # the same reader and limits as a scenario file (depth, alias bombs, tags, size)
-        value = parse_yaml(raw, OVERRIDE_SOURCE)[0] if raw.strip() else None
-    except InputError as exc:
-        why = exc.problems[0].message
-        raise InputError.single(OVERRIDE_SOURCE, f"value is not accepted: {why}", path) from None
-    return path, value
 
 
 def apply_overrides(

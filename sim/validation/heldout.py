@@ -33,7 +33,8 @@ from sim.errors import InputError
 from sim.model.lockstep import simulate_many
 from sim.model.seeds import replication_seed
 from sim.model.world import compile_world
-from sim.scenario.build_world import Request, build_world, top_states
+from sim.scenario.build_world import build_world
+from sim.scenario.datasets import Request, top_states
 from sim.scenario.load import load_scenario, loads_scenario
 from sim.scenario.schema import Scenario
 from sim.validation import fit

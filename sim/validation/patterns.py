@@ -30,8 +30,13 @@ from sim.model.lockstep import LockstepModel, batch_size
 from sim.model.metrics import STATUSES, status
 from sim.model.seeds import replication_seed
 from sim.model.world import compile_world
-from sim.scenario.load import pydantic_problems, scenario_from_document, validate_document
-from sim.scenario.paths import Override, apply_overrides, parse_override
+from sim.scenario.load import (
+    parse_override,
+    pydantic_problems,
+    scenario_from_document,
+    validate_document,
+)
+from sim.scenario.paths import Override, apply_overrides
 from sim.scenario.schema import LEVELS, Scenario, StateId, Strict
 from sim.scenario.yamlsafe import locate, read_yaml
 
