@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from sim.metrics import STATUSES
+from sim.metrics import OUTCOMES
 from sim.sweep import SweepError, load_sweep
 
 SENSITIVITY_SAMPLERS = ("sobol", "morris")
@@ -54,13 +54,19 @@ def _states(manifest: dict[str, Any], states: Sequence[str] | None) -> list[str]
 
 
 def _check_status(status: str) -> None:
-    if status not in STATUSES:
-        raise SweepError(f"unknown status {status!r} (one of: {', '.join(STATUSES)})", code=2)
+    if status not in OUTCOMES:
+        raise SweepError(f"unknown outcome {status!r} (one of: {', '.join(OUTCOMES)})", code=2)
 
 
-def outcome_columns(manifest: dict[str, Any], states: Sequence[str] | None = None) -> list[str]:
+def _column(sid: str, status: str) -> str:
+    return f"{sid}.allied_stronger" if status == "allied_stronger" else f"{sid}.status"
+
+
+def outcome_columns(
+    manifest: dict[str, Any], states: Sequence[str] | None = None, status: str = "non_aligned"
+) -> list[str]:
     """The runs-table columns the analysis needs (to load no more than that)."""
-    return ["cell", *(f"{s}.status" for s in _states(manifest, states))]
+    return ["cell", *(_column(s, status) for s in _states(manifest, states))]
 
 
 def cell_shares(
@@ -82,7 +88,8 @@ def cell_shares(
     cells.insert(0, "cell", np.arange(len(cells)))
     frames = []
     for sid in states:
-        hit = (runs[f"{sid}.status"] == status).astype(np.int64)
+        col = runs[_column(sid, status)]
+        hit = (col == 1 if status == "allied_stronger" else col == status).astype(np.int64)
         g = pd.DataFrame({"cell": runs["cell"].to_numpy(), "k": hit.to_numpy()})
         agg = g.groupby("cell")["k"].agg(["size", "sum"]).rename(columns={"size": "n", "sum": "k"})
         agg = agg.reindex(np.arange(len(cells)), fill_value=0)
@@ -242,7 +249,7 @@ def analyze(
     from sim.sweep import read_manifest
 
     manifest = read_manifest(directory)
-    data = load_sweep(directory, columns=outcome_columns(manifest, states))
+    data = load_sweep(directory, columns=outcome_columns(manifest, states, status))
     runs = data.runs
     shares = cell_shares(runs, manifest, status, states, confidence)
     sens = None

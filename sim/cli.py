@@ -66,6 +66,7 @@ seed_int = bounded_int(0, 2**63 - 1)
 # -- run ------------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario's replications (and counterfactuals), write tables, figures and a summary."""
+    from sim.cli_data import targets_path
     from sim.output import prepare_out_dir
     from sim.runner import Condition
     from sim.scenario import load_scenario, resolve_ablation, scenario_hash
@@ -79,6 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.steps is not None:
         overrides.append(f"params.steps={args.steps}")
     sc = load_scenario(args.scenario, overrides)
+    targets_path(sc, args.scenario)  # a missing target table fails before the run, not after
     conditions = [Condition("baseline")]
     for spec in args.ablate or []:
         conditions += [Condition(label, f) for label, f in resolve_ablation(sc, spec)]
@@ -156,6 +158,7 @@ class _RunJob:
         from tqdm import tqdm
 
         from sim.atomic import write_text
+        from sim.cli_data import run_fit_section
         from sim.output import write_run
         from sim.runner import default_workers, run_conditions, seed_for, seed_value
         from sim.summary import focal_outcomes, format_summary
@@ -219,6 +222,7 @@ class _RunJob:
             + (f"; figures: {', '.join(figures)}" if figures else "")
             + ")"
         )
+        run_fit_section(sc, args.scenario, out)  # the scenario's `targets:`, if it names any
         return 0
 
 
@@ -294,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sim.cli_plot",
         "sim.cli_explain",
         "sim.cli_validate",
+        "sim.cli_data",
     ):
         __import__(module)
         sys.modules[module].add_commands(sub)

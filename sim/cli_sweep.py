@@ -14,7 +14,7 @@ from typing import Any
 
 from sim.cli import MAX_WORKERS, bounded_int
 from sim.errors import InputError
-from sim.metrics import STATUSES
+from sim.metrics import OUTCOMES
 
 BACKENDS = ("local", "dask")
 
@@ -98,9 +98,10 @@ def add_commands(sub: Any) -> None:
     a.add_argument("dir", metavar="DIR", help="sweep output directory")
     a.add_argument(
         "--status",
-        choices=STATUSES,
+        choices=OUTCOMES,
         default="non_aligned",
-        help="outcome whose share is reported (default non_aligned)",
+        help="outcome whose share is reported: a final status, or allied_stronger (ending "
+        "allied with a more powerful state); default non_aligned",
     )
     a.add_argument(
         "--state", action="append", metavar="ID", help="only this focal state (repeatable)"

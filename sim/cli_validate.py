@@ -16,6 +16,9 @@ DEFAULT_DIR = Path(__file__).resolve().parents[1] / "validation" / "patterns"
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.errors import InputError
+
+    if args.heldout or args.quick or args.markdown:
+        return cmd_heldout(args)
     from sim.patterns import evaluate, format_table, load_pattern, pattern_files
 
     paths = pattern_files(args.patterns or [DEFAULT_DIR])
@@ -30,6 +33,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"({len(patterns)} patterns in {time.perf_counter() - t0:.1f} s)")
     return 0 if all(r.passed for r in results) else 1
+
+
+def cmd_heldout(args: argparse.Namespace) -> int:
+    """``--heldout``: the held-out tests of sim.heldout, printed as one table (exit 0: a report
+    of figures, not a pass/fail suite)."""
+    from sim import heldout
+    from sim.errors import InputError
+
+    if not args.heldout:
+        raise InputError.plain("--quick", "--quick and --markdown go with --heldout")
+    if args.patterns or args.set or args.replications:
+        raise InputError.plain("--heldout", "runs its own worlds: no pattern files, --set or -r")
+    t0 = time.perf_counter()
+    report = heldout.run(heldout.QUICK if args.quick else heldout.FULL)
+    print(heldout.format_table(report, markdown=args.markdown))
+    if not args.quiet:
+        print(f"\n(held-out tests, {'quick' if args.quick else 'full'} size, in "
+              f"{time.perf_counter() - t0:.1f} s)")  # fmt: skip
+    return 0
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -56,4 +78,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="override a value in every pattern's world (to explore the defaults' range)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no timing line")
+    p.add_argument(
+        "--heldout",
+        action="store_true",
+        help="instead of the patterns, the held-out tests against ATOP and the Iran target "
+        "table: model vs logistic baseline vs persistence (docs/VALIDATION.md)",
+    )
+    p.add_argument("--quick", action="store_true", help="--heldout at a small size (tests)")
+    p.add_argument("--markdown", action="store_true", help="--heldout table as Markdown")
     p.set_defaults(func=cmd_validate)

@@ -129,50 +129,56 @@ def entrapment(R: np.ndarray, s: np.ndarray, honoured: float, block: int = 32) -
 
 @dataclass(frozen=True)
 class _Regimes:
-    """A set of active sanctions regimes as arrays (R regimes), built once per set and version."""
+    """A set of active sanctions regimes as arrays (R regimes): who sends and who is targeted,
+    built once per set, and what depends on power and rivalry, rebuilt when those change."""
 
     targets: np.ndarray  # (R, N) 1 where regime r targets the column state
+    is_sender: np.ndarray  # (N, R) 1 where the row state sends regime r
+    third: np.ndarray  # (N, R) 1 where the row state neither sends nor is targeted by r
+    not_sent: np.ndarray  # (N, N) [i, j]: 1 unless j sanctions i
+    sends_to: np.ndarray  # (N, N) [i, j]: 1 where j sanctions i
     level: np.ndarray  # (R,)
     secondary: np.ndarray  # (R,)
     start: np.ndarray  # (R,) first step in force
     before: np.ndarray  # (R,) years in force before the start
-    support_share: np.ndarray  # (N, N) s_j / (s_j + senders' power against i), 0 for senders
-    exposure: np.ndarray  # (N, R) third party j's exposure to regime r's senders, 0 otherwise
     sender_cost: np.ndarray  # (N, N) cost to j of a tie with i because j sanctions i
 
     @classmethod
-    def build(cls, active: Sequence[Regime], power: np.ndarray, rivalry: np.ndarray) -> _Regimes:
-        n, k = len(power), len(active)
-        sends = np.zeros((n, n), dtype=bool)  # sends[j, i]: j sanctions i
+    def build(cls, active: Sequence[Regime], n: int) -> _Regimes:
+        k = len(active)
+        is_sender = np.zeros((n, k))
         targets = np.zeros((k, n))
-        is_sender = np.zeros((n, k), dtype=bool)
-        is_target = np.zeros((n, k), dtype=bool)
-        keep = np.ones((n, n))  # product of (1 - level) over regimes j sends on i
         for c, r in enumerate(active):
-            sends[np.ix_(r.senders, r.targets)] = True
+            is_sender[r.senders, c] = 1.0
             targets[c, r.targets] = 1.0
-            is_sender[r.senders, c] = True
-            is_target[r.targets, c] = True
-            keep[np.ix_(r.senders, r.targets)] *= 1.0 - min(r.level, 1.0 - 1e-12)
-        against = sends.T.astype(float) @ power  # (N,) power of all senders against each state
-        share = power[None, :] / (power[None, :] + against[:, None])  # [i, j]
-        support_share = share * ~sends.T
-        np.fill_diagonal(support_share, 0.0)
-        # the leverage of a regime's senders on j: their power, less where they are j's rivals
-        # (a rival of the sender has little trade with it to lose)
-        leverage = (1.0 - rivalry) @ (is_sender * power[:, None])  # (N, R)
-        third = ~is_sender & ~is_target
-        exposure = third * leverage / (power[:, None] + leverage)
+        level = np.array([r.level for r in active])
+        sends = (is_sender @ targets) > 0  # [j, i]: j sanctions i
+        # product over the regimes j sends on i of (1 - level): one does not befriend one's target
+        keep = np.exp(is_sender * np.log1p(-np.minimum(level, 1.0 - 1e-12)) @ targets)
         return cls(
             targets=targets,
-            level=np.array([r.level for r in active]),
+            is_sender=is_sender,
+            third=(1.0 - is_sender) * (1.0 - targets.T),
+            not_sent=(~sends.T).astype(float),
+            sends_to=sends.T.astype(float),
+            level=level,
             secondary=np.array([r.secondary for r in active]),
             start=np.array([r.start for r in active]),
             before=np.array([r.in_force_years for r in active]),
-            support_share=support_share,
-            exposure=exposure,
             sender_cost=1.0 - keep,
         )
+
+    def shares(self, power: np.ndarray, rivalry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What depends on power and rivalry: the support share of a non-sender for a target,
+        ``s_j / (s_j + S_i)`` ([i, j]), and third parties' exposure (N, R) to each regime's
+        senders, ``L / (s_j + L)`` with ``L`` their power discounted by rivalry with j (a rival of
+        the sender has little trade with it to lose)."""
+        against = self.sends_to @ power  # (N,) power of all senders against each state
+        support_share = power[None, :] / (power[None, :] + against[:, None]) * self.not_sent
+        np.fill_diagonal(support_share, 0.0)
+        leverage = (1.0 - rivalry) @ (self.is_sender * power[:, None])  # (N, R)
+        exposure = self.third * leverage / (power[:, None] + leverage)
+        return support_share, exposure
 
 
 class DecisionRule:
@@ -188,7 +194,9 @@ class DecisionRule:
         self.n = world.n
         self.enabled = {name: getattr(mechanisms, name).enabled for name in MECHANISMS}
         self.static_version: int | None = None
-        self._regime_cache: dict[tuple[int, ...], _Regimes] = {}
+        self._regime_struct: dict[tuple[int, ...], _Regimes] = {}  # per set of regimes
+        # per set, until power or rivalry change: the structure and its power-dependent shares
+        self._regime_cache: dict[tuple[int, ...], tuple[_Regimes, np.ndarray, np.ndarray]] = {}
         self._sanction_key: tuple[int, int | None] | None = None
         self._sanction_pair = np.zeros((0, 0))
         self._diagonal = np.arange(self.n)
@@ -352,15 +360,19 @@ class DecisionRule:
         muster = self.edge_own_power + current.sum(axis=-1)  # (..., E)
         d0 = muster[..., None] - current  # the power i musters without j
         d0 += self.edge_rival_power
-        out = []
-        for r in self._rho32[1:]:
+        out = np.zeros((2, *L.shape))
+        for level, r in enumerate(self._rho32[1:]):
             x = r * B
             v = d0 + x
             v *= d0
             np.divide(x, v, out=v)
             v *= self.edge_weight
-            out.append(self._rows(v))
-        return np.stack(out)
+            if len(self._segments):
+                rows = out[level]  # a view: the level axis first, then the batch's
+                rows[..., self._threatened, :] = np.add.reduceat(
+                    v, self._segments, axis=v.ndim - 2
+                )
+        return out
 
     def transfer(self, sec: Pair) -> np.ndarray:
         """Morrow's exchange: the junior partner pays for the protection an alliance adds with
@@ -374,12 +386,16 @@ class DecisionRule:
         return self._aut[:, None] * (tau.swapaxes(-1, -2) - tau)
 
     # -- sanctions ----------------------------------------------------------------------------
-    def _regime_parts(self, active: Sequence[Regime]) -> _Regimes:
+    def _regime_parts(self, active: Sequence[Regime]) -> tuple[_Regimes, np.ndarray, np.ndarray]:
+        """The arrays of a set of active regimes (cached per set), with their power-dependent
+        shares (cached per set until power or rivalry change)."""
         key = tuple(id(r) for r in active)
         hit = self._regime_cache.get(key)
         if hit is None:
-            hit = _Regimes.build(active, self.s, self._rivalry)
-            self._regime_cache[key] = hit
+            g = self._regime_struct.get(key)
+            if g is None:
+                g = self._regime_struct[key] = _Regimes.build(active, self.n)
+            hit = self._regime_cache[key] = (g, *g.shares(self.s, self._rivalry))
         return hit
 
     def sanctions_pressure(self, active: Sequence[Regime], t: int) -> np.ndarray:
@@ -400,13 +416,13 @@ class DecisionRule:
         if key == self._sanction_key:
             return self._sanction_pair
         sp = self.m.sanctions_pressure
-        g = self._regime_parts(active)
+        g, support_share, exposure = self._regime_parts(active)
         elapsed = g.before + (t - g.start + 1) * self.world.step_years
         bite = g.level * sanction_bite(elapsed, sp.buildup_years, sp.adaptation_half_life_years)
         bite = np.minimum(bite, 1.0 - 1e-12)
         pressure = 1.0 - np.exp(np.log1p(-bite) @ g.targets)  # (N,)
-        support = pressure[:, None] * g.support_share  # [target i, non-sender j]
-        share = g.exposure * (bite * g.secondary)[None, :]  # (N, R)
+        support = pressure[:, None] * support_share  # [target i, non-sender j]
+        share = exposure * (bite * g.secondary)[None, :]  # (N, R)
         third = 1.0 - np.exp(np.log1p(-share) @ g.targets)  # [j, i]
         rent = sp.rent * support.T  # what the lifeline earns the non-sender j
         out = sp.weight * (support + rent - sp.third_party * third - g.sender_cost)
@@ -423,10 +439,13 @@ class DecisionRule:
         there is no tie): a full rival of j ends the tie, a partial one part of it. A friendship
         with j forecloses nothing.
         """
+        return np.stack([np.zeros(L.shape), -self.options_cost(L, before)])
+
+    def options_cost(self, L: np.ndarray, before: Pair) -> np.ndarray:
+        """The alliance side of :meth:`expanding_options` (a friendship's is zero)."""
         value = np.where(L == 1, before[0], np.where(L == 2, before[1], 0.0))
         np.maximum(value, 0.0, out=value)
-        cost = self.w_options * (value @ self._rivalry)
-        return np.stack([np.zeros_like(cost), -cost])
+        return self.w_options * (value @ self._rivalry)
 
     # -- assembling ---------------------------------------------------------------------------
     def _before_options(
@@ -451,7 +470,7 @@ class DecisionRule:
         U, sec = self._before_options(L, dy, active, t)
         self._security_pair = sec
         if self.w_options is not None:
-            U += self.expanding_options(L, U)
+            U[1] -= self.options_cost(L, U)
         U[:, ..., self._diagonal, self._diagonal] = 0.0
         return U
 

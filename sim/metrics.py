@@ -13,6 +13,8 @@ import numpy as np
 STATUSES: tuple[str, ...] = ("aligned", "non_aligned", "one_camp", "isolated")
 ALIGNED, NON_ALIGNED, ONE_CAMP, ISOLATED = range(4)
 TIE_WEIGHT = np.array([0.0, 0.5, 1.0])
+OUTCOMES: tuple[str, ...] = (*STATUSES, "allied_stronger")
+"""What a share of runs can count: a final status, or ending allied with a stronger state."""
 THRESHOLDS: tuple[float, ...] = (0.4, 0.45, 0.5, 0.55, 0.6)
 """Rival thresholds over which every status verdict reports its stability."""
 CLOSURE_MAX = 64  # up to this many states, blocs come from a matrix closure (faster)

@@ -166,12 +166,12 @@ def prepare_out_dir(
 
 
 PER_RUN_BYTES = 24_576
-PER_STATE_STEP_BYTES = 112
+PER_STATE_STEP_BYTES = 128
 """Memory a ``hedgesim run`` holds per replication and condition until it writes its tables:
 records, the tables built from them and their encodings. Calibrated on the shipped scenarios
-(measured: toy world 66 KB, Iran 278 KB per replication; the estimate is 15-20% above) —
-``tests/test_unbounded.py`` measures real runs and fails if the model starts recording more than
-this covers."""
+(measured: toy world about 66 KB, Iran 318-357 KB per replication with the alignment index and
+year-end ties; the estimate is 3-30% above) — ``tests/test_unbounded.py`` measures real runs and
+fails if the model starts recording more than this covers."""
 
 
 def estimate_bytes(
@@ -252,7 +252,7 @@ def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str
         is_share = name.startswith("share")
         sys_cols[name] = sysm[:, k] if is_share else sysm[:, k].astype(np.int32)
     # states
-    cond, rep_, step, state, status, n_all, n_fr, hedge, align = ([] for _ in range(9))
+    cond, rep_, step, state, status, n_all, n_fr, hedge, align, up = ([] for _ in range(10))
     for c, r, rec in st_parts:
         t = len(rec.steps)
         cond.append(np.full(t * n, c))
@@ -264,6 +264,7 @@ def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str
         n_fr.append(rec.n_friendships.ravel())
         hedge.append(rec.hedging.ravel())
         align.append(rec.alignment.ravel())
+        up.append(rec.allied_up.ravel())
     st_cols = {
         "condition": _dict(cond_names, cat(cond, np.int32)),
         "replication": cat(rep_, np.int32),
@@ -274,6 +275,7 @@ def tables(world: World, results: Mapping[str, Sequence[RunRecord]]) -> dict[str
         "n_friendships": cat(n_fr, np.int16),
         "hedging_index": cat(hedge, np.float32),
         "alignment_index": cat(align, np.float32),
+        "allied_stronger": cat(up, np.bool_),
     }
     tie_cols = {
         "condition": _dict(

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.metrics import THRESHOLDS, alignment_index, hedging_index, status, system_metrics
+from sim.metrics import (
+    THRESHOLDS,
+    alignment_index,
+    allied_with_stronger,
+    hedging_index,
+    status,
+    system_metrics,
+)
 
 if TYPE_CHECKING:
     from sim.model import AlignmentModel
@@ -34,6 +41,7 @@ class RunRecord:
     n_friendships: np.ndarray  # (T, N) int16
     hedging: np.ndarray  # (T, N) float32
     alignment: np.ndarray  # (T, N) float32 alignment index
+    allied_up: np.ndarray  # (T, N) bool: allied with a stronger state
     window_status: np.ndarray  # (len(THRESHOLDS), W, N) int8: statuses over the verdict window
     final_ties: np.ndarray  # (N, N) int8
     final_distrust: np.ndarray  # (N, N) float64
@@ -56,6 +64,7 @@ class Recorder:
         self.ties: list[np.ndarray] = self.collector.model_vars["ties"]
         self.steps: list[int] = []
         self.rivalry: list[np.ndarray] = []
+        self.power: list[np.ndarray] = []
 
     def collect(self, model: AlignmentModel) -> None:
         model.snapshot = model.ties.astype(np.int8)  # compact: 1 byte per pair and step
@@ -65,6 +74,7 @@ class Recorder:
         self.collector.collect(model)
         self.steps.append(model.steps)
         self.rivalry.append(model.dyadic.rivalry)
+        self.power.append(model.attrs.power)  # replaced, not edited, when power changes
 
     def record(self, model: AlignmentModel) -> RunRecord:
         """The record of a single run."""
@@ -115,6 +125,9 @@ class Recorder:
             system.append(system_metrics(T, st, turnover[start:stop]))
             start = stop
         steps = np.array(self.steps, dtype=np.int32)
+        up = np.empty(T_all.shape[:2], dtype=bool)
+        for a, power in enumerate(self.power):
+            up[a] = allied_with_stronger(T_all[a], power)
         window = np.flatnonzero(steps > steps[-1] - self.window)
         kept = np.flatnonzero(np.isin(steps, list(self.keep))) if self.keep else np.zeros(0, int)
         window_status = np.empty((len(THRESHOLDS), len(window), T_all.shape[-1]), np.int8)
@@ -135,6 +148,7 @@ class Recorder:
             n_friendships=(T_all == 1).sum(axis=-1, dtype=np.int16),
             hedging=np.concatenate(hedge),
             alignment=np.concatenate(align),
+            allied_up=up,
             window_status=window_status,
             final_ties=final_ties.astype(np.int8),
             final_distrust=final_distrust.copy(),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binomtest
 
-from sim.metrics import NON_ALIGNED, STATUSES, THRESHOLDS, allied_with_stronger
+from sim.metrics import NON_ALIGNED, STATUSES, THRESHOLDS
 from sim.recording import RunRecord
 from sim.world import World
 
@@ -117,7 +117,7 @@ def focal_outcomes(
             th: int(sum(r.window_status[k, -1, i] == NON_ALIGNED for r in records))
             for k, th in enumerate(THRESHOLDS)
         }
-        up = sum(bool(allied_with_stronger(r.final_ties, r.final_power)[i]) for r in records)
+        up = sum(bool(r.allied_up[-1, i]) for r in records)
         align = float(np.mean([r.alignment[-1, i] for r in records])) if records else math.nan
         out.append(
             FocalOutcome(

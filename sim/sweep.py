@@ -24,6 +24,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
 import platform
 import re
@@ -76,6 +77,8 @@ STATE_METRICS: tuple[str, ...] = (
     "n_alliances",
     "n_friendships",
     "hedging_index",
+    "alignment_index",
+    "allied_stronger",
 )
 _ARROW = {"bool": pa.bool_(), "int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}
 
@@ -136,6 +139,8 @@ class Layout:
                 pa.field(f"{sid}.n_alliances", pa.int32()),
                 pa.field(f"{sid}.n_friendships", pa.int32()),
                 pa.field(f"{sid}.hedging_index", pa.float32()),
+                pa.field(f"{sid}.alignment_index", pa.float32()),
+                pa.field(f"{sid}.allied_stronger", pa.int8()),
             ]
         out += [
             pa.field(f"system.{c}", pa.int32() if c in INT_SYSTEM else pa.float64())
@@ -241,6 +246,10 @@ def _prepare(
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Worker entry point: run a chunk and return its rows as Arrow tables (built here, in
     parallel, so the parent only writes)."""
+    if multiprocessing.parent_process() is not None:  # a worker (Dask's too): not the caller
+        from sim.lifeline import one_blas_thread
+
+        one_blas_thread()
     if task.version != sim.__version__:
         raise RunFailed(
             f"worker runs hedgesim {sim.__version__}, the sweep was planned with {task.version}"
@@ -356,6 +365,8 @@ def _metric_columns(rec: Any, idx: list[int]) -> list[np.ndarray]:
             rec.n_alliances[:, i].astype(np.int32),
             rec.n_friendships[:, i].astype(np.int32),
             rec.hedging[:, i].astype(np.float32),
+            rec.alignment[:, i].astype(np.float32),
+            rec.allied_up[:, i].astype(np.int8),
         ]
     for j, c in enumerate(SYSTEM_COLUMNS):
         col = rec.system[:, j]

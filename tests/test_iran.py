@@ -100,36 +100,42 @@ def test_without_the_five_reasons_iran_allies_with_a_great_power(iran):
     paired_more(off, junior(world, res["baseline"]), 0)
 
 
-def test_the_partners_reasons_matter_more_than_irans_own(iran):
-    """Switched off for Iran alone, the five reasons barely change Iran's alignment: China's own
-    options (its ties with Iran's rivals) still keep it from the alliance."""
+def test_irans_own_reasons_explain_about_half(iran):
+    """Switched off for Iran alone, the five reasons let Iran ally with a great power in about
+    half the runs; switched off for everyone, in all: the partners' own reasons (China's options,
+    its ties with Iran's rivals) do the rest."""
     world, res = iran
     own = junior(world, res["-reasons@IRN"])
-    assert wilson(int(own.sum()), N)[1] < 0.2
+    lo, hi = wilson(int(own.sum()), N)
+    assert lo > 0.3 and hi < 0.75
     paired_more(junior(world, res["-reasons"]), own, 1)
 
 
 @pytest.mark.parametrize(
-    ("reason", "suffices"),
+    ("reason", "alone"),
     [
-        ("nonalignment_doctrine", True),
-        ("expanding_options", True),
-        ("historical_distrust", False),
-        ("partner_hedging", False),
-        ("prioritizing_interests", False),
+        ("nonalignment_doctrine", "suffices"),
+        ("expanding_options", "partly"),
+        ("historical_distrust", "no"),
+        ("partner_hedging", "no"),
+        ("prioritizing_interests", "no"),
     ],
 )
-def test_which_reason_alone_keeps_iran_out_of_a_great_power_alliance(iran, reason, suffices):
+def test_which_reason_alone_keeps_iran_out_of_a_great_power_alliance(iran, reason, alone):
+    """Each reason kept alone (the other four off for everyone): does it keep Iran out?"""
     world, res = iran
     share = junior(world, res[f"only {reason}"])
     lo, hi = wilson(int(share.sum()), N)
-    assert (hi < 0.1) if suffices else (lo > 0.5)
+    expected = {"suffices": hi < 0.1, "partly": lo > 0.2 and hi < 0.8, "no": lo > 0.5}
+    assert expected[alone], (lo, hi)
 
 
-def test_no_single_reason_is_necessary(iran):
+def test_the_doctrine_is_the_only_reason_whose_absence_matters(iran):
+    """Switched off one at a time, only "neither East nor West" lets Iran ally with a power."""
     world, res = iran
     for r in REASONS:
-        assert wilson(int(junior(world, res[f"-{r}"]).sum()), N)[1] < 0.1, r
+        lo, hi = wilson(int(junior(world, res[f"-{r}"]).sum()), N)
+        assert lo > 0.3 if r == "nonalignment_doctrine" else hi < 0.1, r
 
 
 def test_sanctions_cost_iran_friends(iran):

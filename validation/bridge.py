@@ -6,7 +6,7 @@ states and the same data, one switch at a time, and reports where non-alignment 
 
 1. the landscape limit: every local minimum of the two-bloc energy, exactly, and seeded bloc-mode
    runs (sim.bloc.BlocModel) checked against the exact reach probabilities;
-2. the alignment model with friendship off and the four hedging mechanisms off (alliances only);
+2. the alignment model with friendship off and the five hedging mechanisms off (alliances only);
 3. friendship on, still without hedging mechanisms;
 4. the hedging mechanisms added back one at a time, cumulatively, ending in the full model;
    each is also added alone (on top of step 3) to attribute what it does by itself.
@@ -54,6 +54,7 @@ HEDGING: tuple[str, ...] = (
     "expanding_options",
     "historical_distrust",
     "prioritizing_interests",
+    "nonalignment_doctrine",
 )
 """The hedging mechanisms, in the order the bridge adds them back (the article's reasons)."""
 
