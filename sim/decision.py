@@ -369,9 +369,7 @@ class DecisionRule:
             v *= self.edge_weight
             if len(self._segments):
                 rows = out[level]  # a view: the level axis first, then the batch's
-                rows[..., self._threatened, :] = np.add.reduceat(
-                    v, self._segments, axis=v.ndim - 2
-                )
+                rows[..., self._threatened, :] = np.add.reduceat(v, self._segments, axis=v.ndim - 2)
         return out
 
     def transfer(self, sec: Pair) -> np.ndarray:
