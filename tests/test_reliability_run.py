@@ -95,17 +95,17 @@ def test_sigkill_at_random_moments_leaves_a_loadable_or_clearly_incomplete_direc
 def test_a_non_finite_utility_stops_the_run_naming_step_and_pair(monkeypatch, tmp_path, capsys):
     sc = load_scenario(TOY)
     w = compile_world(sc)
-    original = decision.DecisionRule.expanding_options
+    original = decision.DecisionRule.base_utilities  # the utilities every step starts from
 
-    def poisoned(self, L, dy):
-        pair = original(self, L, dy)
+    def poisoned(self, *args, **kwargs):
+        pair = original(self, *args, **kwargs)
         if self.steps_seen == 3:
             pair = pair.copy()
             pair[1, ..., 2, 0] = np.nan  # S's alliance utility with A (in every replication)
         self.steps_seen += 1
         return pair
 
-    monkeypatch.setattr(decision.DecisionRule, "expanding_options", poisoned)
+    monkeypatch.setattr(decision.DecisionRule, "base_utilities", poisoned)
     monkeypatch.setattr(decision.DecisionRule, "steps_seen", 0, raising=False)
     model = AlignmentModel(sc, rng=seed_for(1, 0), world=w)
     with pytest.raises(SimulationError, match=r"step 4: utility of S for a tie with A"):
