@@ -139,6 +139,11 @@ def test_the_runs_draw_from_their_own_decision_stream_not_mesas() -> None:
         seed = seed_for(11, i)
         model = AlignmentModel(sc, rng=seed, world=w)
         assert model.decisions.bit_generator.state == decision_stream(seed).bit_generator.state
+        kids = seed_for(11, i).spawn(2)  # the decision stream is the seed's first child
+        assert (
+            decision_stream(seed).random(4).tolist()
+            == np.random.default_rng(kids[0]).random(4).tolist()
+        )
         assert model.rng is not model.decisions
         model.run_for(5)  # drawing from Mesa's generator does not change a run
         drawn = AlignmentModel(sc, rng=seed, world=w)

@@ -5,13 +5,14 @@ Reproducibility rule: replication ``r`` of a scenario with root seed ``S`` uses
 of workers, the chunking or the backend; every condition of a run reuses those seeds (common
 random numbers), and run ``i`` of a sweep uses ``SeedSequence(S, spawn_key=(i,))``.
 
-From a replication's seed, hedgesim derives the streams it draws from itself, so that no result
-depends on how Mesa seeds its own generators:
+From a replication's seed, hedgesim derives the streams it draws from as two children of that
+seed (``seed.spawn(2)``, built without changing ``seed``), so that no result depends on how Mesa
+seeds or uses its own generators:
 
-* :func:`decision_stream`: the reviews and logit choices of every pair and treaty member, one
-  uniform draw per ordered pair per step (docs/ODD.md §7.12);
-* :func:`mesa_seed`: what the Mesa model is seeded with (``model.rng``, ``model.random``);
-  hedgesim draws nothing from it.
+* child 0, :func:`decision_stream`: the reviews and logit choices of every pair and treaty member,
+  one uniform draw per ordered pair per step (docs/ODD.md §7.12);
+* child 1, :func:`mesa_seed`: what the Mesa model is seeded with (``model.rng``,
+  ``model.random``); hedgesim draws nothing from it.
 """
 
 from __future__ import annotations
@@ -36,18 +37,22 @@ def as_seed(rng: int | np.random.SeedSequence) -> np.random.SeedSequence:
     return np.random.SeedSequence(int(rng))
 
 
-def decision_stream(seed: np.random.SeedSequence) -> np.random.Generator:
-    """The generator a replication draws its reviews and choices from.
+DECISIONS, MESA = 0, 1
+"""The children of a replication's seed: its decision stream, and the seed Mesa gets."""
 
-    It is the stream of ``numpy.random.default_rng(seed)`` after one integer draw below 2**31 - 1
-    (the draw Mesa 3.5 takes to seed the standard library's ``random``), so results stay those of
-    earlier versions.
-    """
-    g = np.random.default_rng(seed)
-    g.integers(np.iinfo(np.int32).max)
-    return g
+
+def child(seed: np.random.SeedSequence, k: int) -> np.random.SeedSequence:
+    """``seed.spawn(k + 1)[k]``, without spawning (``seed`` is left as it was)."""
+    return np.random.SeedSequence(
+        seed.entropy, spawn_key=(*seed.spawn_key, k), pool_size=seed.pool_size
+    )
+
+
+def decision_stream(seed: np.random.SeedSequence) -> np.random.Generator:
+    """The generator a replication draws its reviews and choices from: its seed's child 0."""
+    return np.random.default_rng(child(seed, DECISIONS))
 
 
 def mesa_seed(seed: np.random.SeedSequence) -> np.random.SeedSequence:
-    """What the Mesa model is seeded with (hedgesim draws nothing from ``model.rng``)."""
-    return seed
+    """What the Mesa model is seeded with: the seed's child 1 (hedgesim draws nothing from it)."""
+    return child(seed, MESA)
