@@ -29,6 +29,7 @@ from sim.experiments import memory
 from sim.experiments.conditions import Condition, ablate, conditions, prepare
 from sim.experiments.engine import MAX_CHUNK, Engine, Execution, default_workers, plan_chunks
 from sim.experiments.outcomes import Verdict, outcome_rows, summary_text, verdict
+from sim.experiments.stats import wilson
 from sim.experiments.task import Cell, Done, Group, Task, run_task
 from sim.model.recording import RunRecord
 from sim.model.seeds import replication_seed, seed_value
@@ -156,6 +157,35 @@ class RunResult:
             raise ValueError(f"no outcome of {state!r} under {condition!r}")
         col = "allied_with_stronger" if outcome == "allied_stronger" else f"share_{outcome}"
         return float(rows.iloc[0][col])
+
+    def shares(self, outcome: str = "allied_stronger", state: str | None = None) -> pd.DataFrame:
+        """Per condition and focal state: ``n`` runs, ``k`` of them ending in ``outcome`` (a
+        status, or ``allied_stronger``: allied with a stronger state), ``share`` with its 95%
+        Wilson interval ``lo``-``hi``.
+
+        ``outcome``: ``allied_stronger`` or a status; ``state``: one focal state (default all).
+        """
+        o = self.outcomes
+        if state is not None:
+            o = o[o["state"].astype(str) == state]
+        if outcome == "allied_stronger":
+            k = (o["allied_with_stronger"] * o["n"]).round().astype(int)
+        elif f"k_{outcome}" in o.columns:
+            k = o[f"k_{outcome}"].astype(int)
+        else:
+            raise ValueError(f"unknown outcome {outcome!r}")
+        ci = [wilson(int(a), int(b)) for a, b in zip(k, o["n"], strict=True)]
+        return pd.DataFrame(
+            {
+                "condition": o["condition"].astype(str).to_numpy(),
+                "state": o["state"].astype(str).to_numpy(),
+                "n": o["n"].astype(int).to_numpy(),
+                "k": k.to_numpy(),
+                "share": (k / o["n"]).to_numpy(),
+                "lo": [c[0] for c in ci],
+                "hi": [c[1] for c in ci],
+            }
+        )
 
     @property
     def plot(self) -> RunPlots:

@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from sim.experiments.stats import wilson
 from sim.plots.style import (
     GREY,
     OKABE_ITO,
@@ -36,6 +37,8 @@ def plot_counterfactuals(
 ) -> Figure:
     """Forest plot: the focal state's share of runs in ``status`` with 95% intervals per condition.
 
+    ``status``: a final status, or ``allied_stronger`` (ending allied with a stronger state).
+
     Why a forest plot: a counterfactual claim ("without historical distrust Iran allies") is a
     difference between shares measured with error; intervals next to a line at the baseline share
     let the reader judge which switched-off factor moves the outcome beyond noise. Rows are the
@@ -48,6 +51,15 @@ def plot_counterfactuals(
             raise ValueError(f"summary holds several states {present}: pass state=")
         state = present[0]
     df = _filter(summary, "summary table", state=state)
+    if status == "allied_stronger" and "allied_with_stronger" in df.columns:
+        # summary.csv keeps the share; its Wilson interval follows from the share and n
+        k = (df["allied_with_stronger"] * df["n"]).round().astype(int)
+        ci = [wilson(int(a), int(b)) for a, b in zip(k, df["n"], strict=True)]
+        df = df.assign(
+            share_allied_stronger=df["allied_with_stronger"],
+            lo_allied_stronger=[c[0] for c in ci],
+            hi_allied_stronger=[c[1] for c in ci],
+        )
     cols = [f"share_{status}", f"lo_{status}", f"hi_{status}"]
     missing = [c for c in cols if c not in df.columns]
     if missing:
