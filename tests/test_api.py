@@ -97,6 +97,23 @@ def test_the_mesa_model_reports_its_agents_each_step() -> None:
     assert len(model.datacollector.get_model_vars_dataframe()) == 13
 
 
+def test_the_mesa_model_rebuilds_itself_as_solaraviz_resets_it() -> None:
+    """SolaraViz (issue 13) resets a model as ``type(model)(scenario=type(model.scenario)(),
+    **inputs)``: the rebuilt model is the same scenario and, on the same seed, the same run."""
+    overrides = {"params.temperature": 0.02}
+    model = sim.AlignmentModel.from_yaml(TOY, rng=3, overrides=overrides)
+    model.run_for(10)
+    again = type(model)(scenario=type(model.scenario)(), rng=3)
+    again.run_for(10)
+    assert again.scenario.validated is model.scenario.validated
+    assert again.scenario.params.temperature == 0.02
+    assert np.array_equal(again.ties, model.ties)
+    other = type(model)(scenario=type(model.scenario)(), rng=4)
+    assert other.scenario.validated is model.scenario.validated
+    with pytest.raises(TypeError, match="validated"):
+        sim.AlignmentModel(scenario=type(model.scenario).__mro__[1](rng=1))
+
+
 def test_a_sweep_result_loads_and_analyses(tmp_path) -> None:
     spec = write_world(
         tmp_path, "scenario: quad.yaml\nreplications: 3\nparameters:\n"

@@ -20,8 +20,8 @@ from typing import Annotated, Any
 from pydantic import TypeAdapter, ValidationError
 
 from sim.errors import InputError
-from sim.scenario.load import load_scenario, scenario_from_document
-from sim.scenario.paths import Override, split_path
+from sim.scenario.load import override_pairs, scenario_with
+from sim.scenario.paths import Override
 from sim.scenario.schema import MECHANISMS, PER_STATE, Params, Scenario
 
 BASELINE = "baseline"
@@ -130,19 +130,8 @@ def prepare(
     """The scenario a run uses: loaded (a path) or taken as it is (a Scenario), with
     ``overrides`` applied and validated, and ``replications``, ``seed``, ``steps`` set (each
     checked against the schema). Returns it and the overrides as text (for the record)."""
-    pairs: list[Override] = (
-        [(split_path(k), v) for k, v in overrides.items()]
-        if isinstance(overrides, Mapping)
-        else list(overrides or [])
-    )
-    if isinstance(scenario, Scenario):
-        sc = scenario
-        if pairs:  # through the document, as a file's overrides, so paths and checks agree
-            sc = scenario_from_document(
-                scenario.model_dump(mode="json"), f"<scenario {scenario.name}>", None, pairs
-            )
-    else:
-        sc = load_scenario(scenario, pairs)
+    pairs = override_pairs(overrides)
+    sc = scenario_with(scenario, pairs)
     texts = [f"{'.'.join(map(str, p))}={_text(v)}" for p, v in pairs]
     update: dict[str, Any] = {}
     if replications is not None:

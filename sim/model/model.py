@@ -37,8 +37,8 @@ from sim.model.metrics import (
 from sim.model.recording import Recorder, RunRecord
 from sim.model.seeds import as_seed, decision_stream, mesa_seed, replication_seed
 from sim.model.world import World, compile_world
-from sim.scenario.load import load_scenario
-from sim.scenario.paths import Override, split_path
+from sim.scenario.load import scenario_with
+from sim.scenario.paths import Override
 from sim.scenario.schema import Scenario
 
 try:  # Mesa's scenario type (experimental in Mesa 3.5): ``model.scenario``
@@ -49,19 +49,48 @@ except ImportError:  # pragma: no cover - a Mesa without it: model.scenario stay
 
 def scenario_view(sc: Scenario, rng: np.random.SeedSequence) -> Any:
     """hedgesim's scenario as Mesa's ``model.scenario``: its fields as attributes (read-only while
-    the model runs), ``validated`` the scenario object itself, ``rng`` what Mesa seeds with."""
+    the model runs), ``validated`` the scenario object itself, ``rng`` what Mesa seeds with.
+
+    The view's class carries the scenario as its default (one class per scenario), so a new view
+    made from the class alone, ``type(model.scenario)()``, is the same scenario: what Mesa's
+    SolaraViz does on reset (it rebuilds the model as ``type(model)(scenario=type(model.scenario)
+    (**its inputs), **model inputs)``)."""
+    view_type = type(
+        "ScenarioView",
+        (MesaScenario,),
+        {"__annotations__": {"validated": "Scenario"}, "validated": sc, "__module__": __name__},
+    )
     fields = {name: getattr(sc, name) for name in type(sc).model_fields}
-    return MesaScenario(rng=rng, validated=sc, **fields)
+    return view_type(rng=rng, **fields)
+
+
+def as_scenario(
+    scenario: Scenario | str | Path | Any,
+    overrides: Mapping[str, Any] | Sequence[Override] | None = None,
+) -> Scenario:
+    """The hedgesim scenario of what a model is given: a Scenario, a scenario file, or Mesa's
+    scenario view of one (``model.scenario``: its ``validated``), with ``overrides`` applied."""
+    if MesaScenario is not None and isinstance(scenario, MesaScenario):
+        validated = getattr(scenario, "validated", None)
+        if not isinstance(validated, Scenario):
+            raise TypeError("a Mesa scenario for AlignmentModel must carry .validated")
+        scenario = validated
+    if not isinstance(scenario, (Scenario, str, Path)):
+        raise TypeError(f"AlignmentModel needs a scenario, a file or a view, not {scenario!r}")
+    return scenario_with(scenario, overrides, override_source="overrides")
 
 
 class AlignmentModel(Dynamics):
     """States forming friendships and alliances by mutual consent under pressure and distrust.
 
     Args:
-        scenario: a validated scenario (``sim.scenario.load.load_scenario``).
+        scenario: a validated scenario (``sim.load_scenario``), a scenario file, or Mesa's view
+            of one (``model.scenario``, as SolaraViz passes it when it resets the model).
         rng: the run's seed, Mesa style (an int or a ``numpy.random.SeedSequence``).
         replication: instead of ``rng``, replication ``r`` of the scenario's seed: the run
             ``hedgesim run`` makes as replication ``r``. Neither: replication 0.
+        overrides: scenario values by dotted path, typed (``{"distrust.IRN.USA": 0.2}``), as
+            ``sim.run`` takes them.
         record_every: record (and collect agents) every K steps (default: the scenario's).
         world: the scenario compiled already (``compile_world``), to skip compiling it again.
 
@@ -76,13 +105,15 @@ class AlignmentModel(Dynamics):
 
     def __init__(
         self,
-        scenario: Scenario,
+        scenario: Scenario | str | Path | Any,
         *,
         rng: int | np.random.SeedSequence | None = None,
         replication: int | None = None,
+        overrides: Mapping[str, Any] | Sequence[Override] | None = None,
         record_every: int | None = None,
         world: World | None = None,
     ) -> None:
+        scenario = as_scenario(scenario, overrides)
         if rng is not None and replication is not None:
             raise ValueError("give rng or replication, not both")
         if rng is not None:
@@ -124,13 +155,9 @@ class AlignmentModel(Dynamics):
         record_every: int | None = None,
     ) -> AlignmentModel:
         """The model of a scenario file (``overrides``: dotted path -> value, as ``--set``)."""
-        pairs = (
-            [(split_path(k), v) for k, v in overrides.items()]
-            if isinstance(overrides, Mapping)
-            else list(overrides)
+        return cls(
+            path, rng=rng, replication=replication, overrides=overrides, record_every=record_every
         )
-        sc = load_scenario(path, pairs, override_source="overrides")
-        return cls(sc, rng=rng, replication=replication, record_every=record_every)
 
     def record(self) -> None:
         """Measure the current step: every State agent's attributes, the system columns, and the

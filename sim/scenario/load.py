@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -295,6 +295,30 @@ def scenario_from_document(
     # a problem inside what an override created (a new state's missing name) is the override's
     paths = [tuple(p) for p, _ in overrides] + created
     return validate_document(doc, source, node, paths, override_source)
+
+
+def scenario_with(
+    scenario: str | Path | Scenario,
+    overrides: Mapping[str, Any] | Sequence[Override] | None = None,
+    override_source: str = OVERRIDE_SOURCE,
+) -> Scenario:
+    """A scenario file loaded, or a Scenario taken as it is, with typed ``overrides`` (a mapping
+    ``"dotted.path" -> value`` or ``(path parts, value)`` pairs) applied and validated: a
+    Scenario's overrides go through its document, as a file's do, so paths and checks agree."""
+    pairs = override_pairs(overrides)
+    if not isinstance(scenario, Scenario):
+        return load_scenario(scenario, pairs, override_source)
+    if not pairs:
+        return scenario
+    doc = scenario.model_dump(mode="json")
+    return scenario_from_document(doc, f"<scenario {scenario.name}>", None, pairs, override_source)
+
+
+def override_pairs(overrides: Mapping[str, Any] | Sequence[Override] | None) -> list[Override]:
+    """Overrides as ``(path parts, value)`` pairs (a mapping's keys are dotted paths)."""
+    if isinstance(overrides, Mapping):
+        return [(split_path(k), v) for k, v in overrides.items()]
+    return list(overrides or [])
 
 
 def loads_scenario(text: str, source: str = "<string>") -> Scenario:
