@@ -234,6 +234,16 @@ def _prepare(spec: SweepSpec) -> tuple[dict[str, Any], Scenario, _Resolver]:
     base_doc = apply_overrides(base_doc, pinned)
     base = out
     res = _Resolver(spec, base_doc)
+    if spec.ties is not None and spec.ties["when"] == "yearly" and base.start is None:
+        raise InputError(
+            [
+                spec.problem(
+                    ("ties",),
+                    "ties: yearly needs a scenario with a calendar (`start: YYYY-MM`); use "
+                    "`ties: final` for the last step only",
+                )
+            ]
+        )
 
     size = design_size(spec)
     if size > MAX_CELLS or size * spec.replications > MAX_RUNS:

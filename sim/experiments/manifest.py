@@ -37,20 +37,19 @@ SEEDING = (
 def fingerprint(design: Design) -> str:
     """What makes two sweeps the same: model version, resolved cells, values, seeds, recording
     (sim.results.records.fingerprint_of recomputes it from a manifest)."""
-    blob = json.dumps(
-        {
-            "version": __version__,
-            "root": design.root_seed,
-            "replications": design.spec.replications,
-            "record_every": design.spec.record_every,
-            "columns": design.columns,
-            "dtypes": design.dtypes,
-            "cells": design.cells,
-            "hashes": design.cell_hashes,
-        },
-        sort_keys=True,
-        default=str,
-    )
+    what = {
+        "version": __version__,
+        "root": design.root_seed,
+        "replications": design.spec.replications,
+        "record_every": design.spec.record_every,
+        "columns": design.columns,
+        "dtypes": design.dtypes,
+        "cells": design.cells,
+        "hashes": design.cell_hashes,
+    }
+    if design.spec.ties is not None:  # only then: older sweeps keep their fingerprints
+        what["ties"] = design.spec.ties
+    blob = json.dumps(what, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -96,6 +95,7 @@ def manifest_of(design: Design, fmt: str) -> dict[str, Any]:
         "replications": spec.replications,
         "steps": design.base.params.steps,
         "record_every": spec.record_every,
+        "ties": spec.ties,
         "root_seed": design.root_seed,
         "seeding": SEEDING,
         "n_cells": design.n_cells,
@@ -126,6 +126,7 @@ def _conflict(old: dict[str, Any], new: dict[str, Any]) -> str:
         ("replications", "replications"),
         ("root_seed", "root seed"),
         ("record_every", "recording"),
+        ("ties", "ties kept"),
     ):
         if old.get(key) != new[key]:
             return f"{what}: {old.get(key)} there, {new[key]} here"
@@ -150,7 +151,7 @@ def resume_state(
     kept: list[str] = []
     notes: list[str] = []
     old = found.meta if found.kind == "sweep" else None
-    has_parts = bool(store.run_parts() or store.step_parts())
+    has_parts = bool(store.run_parts() or store.step_parts() or store.tie_parts())
     if old is not None and old.get("fingerprint") != manifest["fingerprint"]:
         if not force:
             raise InputError.plain(

@@ -81,6 +81,7 @@ class SweepSpec:
     replications: int = 1
     steps: int | None = None  # None: the scenario's params.steps
     record_every: int | None = None  # None: final state only
+    ties: dict[str, str] | None = None  # keep every run's ties: {when, level} (None: no)
     seed: int = 0
     name: str = ""
     warnings: list[Problem] = field(default_factory=list)
@@ -259,6 +260,7 @@ def _fill(spec: SweepSpec, m: SweepModel) -> None:
     spec.levels = m.levels
     spec.steps = m.steps
     spec.record_every = m.record
+    spec.ties = m.ties
     if m.replications is not None:
         spec.replications = m.replications
     if m.seed is not None:

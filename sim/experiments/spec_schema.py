@@ -19,6 +19,10 @@ from pydantic_core import PydanticCustomError
 SAMPLERS: tuple[str, ...] = ("grid", "lhs", "sobol", "morris")
 """``grid`` expands values/range/linspace (and cases); the others draw ``n`` points in bounds."""
 KINDS: tuple[str, ...] = ("values", "range", "linspace", "bounds")
+TIES_WHEN: tuple[str, ...] = ("final", "yearly")
+"""``ties``: keep every run's ties at its last step, or at each calendar year's last step too."""
+TIES_LEVEL: tuple[str, ...] = ("any", "alliance")
+"""``ties``: keep friendships and alliances, or alliances only (a tenth of the rows)."""
 
 MAX_CELLS = 5_000_000
 MAX_RUNS = 100_000_000
@@ -186,6 +190,26 @@ def _record(v: Any) -> Any:
     raise _fail("expected `final` or `{every: K}` (record every K steps)")
 
 
+def _ties(v: Any) -> Any:
+    """``final``, ``yearly`` or ``{when: final|yearly, level: any|alliance}`` to a mapping with
+    both keys (None: no ties kept)."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        v = {"when": v}
+    if not isinstance(v, dict):
+        raise _fail("expected `final`, `yearly` or {when: final|yearly, level: any|alliance}")
+    extra = set(v) - {"when", "level"}
+    if extra:
+        raise _fail(f"unknown key(s) {', '.join(sorted(map(str, extra)))} (expected when, level)")
+    when, level = v.get("when", "final"), v.get("level", "any")
+    if when not in TIES_WHEN:
+        raise _fail(f"ties: `when` must be one of {', '.join(TIES_WHEN)}, got {when!r}")
+    if level not in TIES_LEVEL:
+        raise _fail(f"ties: `level` must be one of {', '.join(TIES_LEVEL)}, got {level!r}")
+    return {"when": when, "level": level}
+
+
 def _mapping(what: str) -> BeforeValidator:
     def check(v: Any) -> Any:
         if v is None:
@@ -223,6 +247,7 @@ class SweepModel(_Strict):
     replications: Annotated[Any, _whole(1, 1_000_000)] = None
     steps: Annotated[Any, _whole(1, 100_000)] = None
     record: Annotated[Any, BeforeValidator(_record)] = None
+    ties: Annotated[Any, BeforeValidator(_ties)] = None
     seed: Annotated[Any, _whole(0, 2**63 - 1)] = None
 
 

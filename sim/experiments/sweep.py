@@ -54,10 +54,10 @@ from sim.experiments.task import Cell, Done, Group, Packed, Task, run_task
 from sim.model.seeds import replication_seed, seed_value
 from sim.results.atomic import encode_table, sealed, write_json, write_table
 from sim.results.outdir import claim, survey
-from sim.results.read import load_sweep
+from sim.results.read import load_sweep, load_sweep_ties
 from sim.results.records import read_manifest
 from sim.results.store import MANIFEST, SweepStore
-from sim.results.tables import Layout, SweepRun, run_id, sweep_tables
+from sim.results.tables import Layout, SweepRun, run_id, sweep_tables, sweep_ties_table
 
 FORMATS = ("parquet", "csv")
 FINAL_ONLY = 2**62
@@ -92,8 +92,12 @@ class PartPacker:
     fmt: str
     with_steps: bool
     values: Mapping[int, Mapping[str, Any]]  # design cell -> its swept values
+    ties: Mapping[str, str] | None = None  # {when, level}: also pack a ties part
+    ids: tuple[str, ...] = ()  # every state, in scenario order (the ties' a and b)
 
-    def __call__(self, task: Task, done: list[Done]) -> tuple[int, bytes, bytes | None]:
+    def __call__(
+        self, task: Task, done: list[Done]
+    ) -> tuple[int, bytes, bytes | None, bytes | None]:
         from sim.experiments.task import world_of
 
         runs = []
@@ -115,10 +119,15 @@ class PartPacker:
                 )
             )
         runs_table, steps_table = sweep_tables(self.layout, runs, self.with_steps)
+        ties = None
+        if self.ties is not None:
+            table = sweep_ties_table(self.ids, runs, self.ties["when"], self.ties["level"])
+            ties = encode_table(table, self.fmt)
         return (
             done[0].run,
             encode_table(runs_table, self.fmt),
             None if steps_table is None else encode_table(steps_table, self.fmt),
+            ties,
         )
 
 
@@ -149,7 +158,14 @@ def plan_tasks(
             replications=reps,
             steps=None,
             record_every=design.spec.record_every or FINAL_ONLY,
-            pack=PartPacker(layout, fmt, with_steps, {c: design.cells[c] for c in cells}),
+            pack=PartPacker(
+                layout,
+                fmt,
+                with_steps,
+                {c: design.cells[c] for c in cells},
+                design.spec.ties,
+                tuple(design.base.states),
+            ),
             version=__version__,
         )
 
@@ -212,8 +228,8 @@ def execute(
 
             def take(result: Packed) -> None:
                 nonlocal parts
-                first, runs, steps = result.value
-                store.write(first, runs, steps, fmt)
+                first, runs, steps, ties = result.value
+                store.write(first, runs, steps, fmt, ties)
                 parts += 1
                 bar.update(result.runs)
 
@@ -402,6 +418,12 @@ class SweepResult:
     @property
     def manifest(self) -> dict[str, Any]:
         return self._tables.manifest
+
+    @cached_property
+    def ties(self) -> pd.DataFrame:
+        """Every kept tie of every run (a sweep with ``ties:``): ``run_index``, ``step``, ``a``,
+        ``b``, ``level`` (docs/DATA.md); read when first used."""
+        return load_sweep_ties(self.directory)
 
     @property
     def warnings(self) -> list[str]:

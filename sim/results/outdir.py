@@ -5,9 +5,9 @@ Why this module exists: ``--force`` used to mean "empty the directory", and a us
 files it wrote itself, known by the list each directory's record keeps:
 
 * a run directory: ``run.json``'s ``files``;
-* a sweep directory: ``manifest.json``'s ``files`` plus the part files under ``runs/`` and
-  ``steps/`` (named ``part-NNNNNNNNNN.*``; there can be hundreds of thousands, so they are known
-  by name inside the sweep's own layout);
+* a sweep directory: ``manifest.json``'s ``files`` plus the part files under ``runs/``,
+  ``steps/`` and ``ties/`` (named ``part-NNNNNNNNNN.*``; there can be hundreds of thousands, so
+  they are known by name inside the sweep's own layout);
 * any other folder hedgesim draws or exports into: a small ledger, ``.hedgesim-files.json``.
 
 A directory written by an older version, whose record has no list, owns only the names hedgesim
@@ -63,7 +63,7 @@ LEGACY_RUN = frozenset(
 LEGACY_SWEEP = frozenset(
     {"manifest.json", ".lock", "runs.csv", "runs.parquet", "steps.csv", "steps.parquet"}
 )
-SUBDIRS = ("figures", "runs", "steps")
+SUBDIRS = ("figures", "runs", "steps", "ties")
 """Folders hedgesim creates; removed when a ``--force`` leaves them empty."""
 
 
@@ -131,7 +131,7 @@ class Contents:
         m = TEMP_RE.match(p.name)
         if m and str(p.with_name(m["name"])) in self.owned:
             return True
-        if self.kind == "sweep" and len(p.parts) == 2 and p.parts[0] in ("runs", "steps"):
+        if self.kind == "sweep" and len(p.parts) == 2 and p.parts[0] in ("runs", "steps", "ties"):
             name = p.name
             if PART_RE.match(name) or SUM_RE.match(name):
                 return True
@@ -171,7 +171,8 @@ class Contents:
 
 def iter_files(root: Path, prefix: str = "") -> Iterator[str]:
     """Relative paths of the files (not folders) directly in ``root`` and in hedgesim's own
-    subfolders (``figures``, ``runs``, ``steps``) — never deeper, never following links."""
+    subfolders (``figures``, ``runs``, ``steps``, ``ties``) — never deeper, never following
+    links."""
     try:
         entries = list(os.scandir(root))
     except (FileNotFoundError, NotADirectoryError):

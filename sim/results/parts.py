@@ -25,17 +25,18 @@ from sim.errors import InputError, short
 from sim.model.metrics import STATUSES
 from sim.model.seeds import replication_seed, seed_value
 from sim.results.outdir import PART_RE, SUM_RE, TEMP_RE
-from sim.results.tables import Layout, run_id
+from sim.results.tables import TIES_SCHEMA, Layout, run_id
 
 
 @dataclass
 class Part:
-    """One committed chunk on disk: its runs part, steps part and checksums."""
+    """One committed chunk on disk: its runs part, steps and ties parts, and checksums."""
 
     first: int
     runs: Path
     steps: Path | None = None
     sums: Path | None = None
+    ties: Path | None = None
 
 
 @dataclass
@@ -46,11 +47,12 @@ class SweepCheck:
     manifest: dict[str, Any]
     parts: dict[int, Part]
     damaged: dict[int, str] = field(default_factory=dict)  # first run -> "path: why"
-    orphans: list[Path] = field(default_factory=list)  # steps parts of uncommitted chunks
+    orphans: list[Path] = field(default_factory=list)  # steps/ties parts of uncommitted chunks
     debris: list[Path] = field(default_factory=list)  # temporaries, checksums of no part
     warnings: list[str] = field(default_factory=list)
     done: np.ndarray | None = None  # run indices on disk (good parts only)
     tables: dict[int, pa.Table] = field(default_factory=dict)  # runs columns read, per part
+    ties: dict[int, pa.Table] = field(default_factory=dict)  # ties parts read, per part
 
     def raise_damaged(self, hint: str) -> None:
         if self.damaged:
@@ -67,13 +69,15 @@ REPAIR_HINT = (
 
 
 def scan_sweep(directory: str | Path, manifest: dict[str, Any]) -> SweepCheck:
-    """List the part files and everything else under runs/ and steps/ (no file is read)."""
+    """List the part files and everything else under runs/, steps/ and ties/ (no file is
+    read)."""
     d = Path(directory)
     fmt = manifest.get("format", "parquet")
     chk = SweepCheck(d, manifest, {})
     steps: dict[int, Path] = {}
+    ties: dict[int, Path] = {}
     sums: dict[int, Path] = {}
-    for sub in ("runs", "steps"):
+    for sub in ("runs", "steps", "ties"):
         folder = d / sub
         if not folder.exists():
             continue
@@ -87,7 +91,7 @@ def scan_sweep(directory: str | Path, manifest: dict[str, Any]) -> SweepCheck:
                 if sub == "runs":
                     chk.parts[first] = Part(first, p)
                 else:
-                    steps[first] = p
+                    (steps if sub == "steps" else ties)[first] = p
             elif s and sub == "runs":
                 sums[int(s.group(1))] = p
             elif _temporary_of_a_part(p.name):
@@ -102,6 +106,11 @@ def scan_sweep(directory: str | Path, manifest: dict[str, Any]) -> SweepCheck:
             chk.parts[first].steps = p
         else:
             chk.orphans.append(p)
+    for first, p in ties.items():
+        if first in chk.parts:
+            chk.parts[first].ties = p
+        else:
+            chk.orphans.append(p)
     for first, p in sums.items():
         if first in chk.parts:
             chk.parts[first].sums = p
@@ -109,8 +118,8 @@ def scan_sweep(directory: str | Path, manifest: dict[str, Any]) -> SweepCheck:
             chk.debris.append(p)
     if chk.orphans:
         chk.warnings.append(
-            f"{len(chk.orphans)} steps part(s) of chunks that never committed (a killed sweep's "
-            f"unfinished work, e.g. {chk.orphans[0]}); ignored, and removed by a resume"
+            f"{len(chk.orphans)} steps or ties part(s) of chunks that never committed (a killed "
+            f"sweep's unfinished work, e.g. {chk.orphans[0]}); ignored, and removed by a resume"
         )
     hashes = manifest["design"]["cell_hashes"]
     if len(set(hashes)) < len(hashes):
@@ -160,11 +169,13 @@ def _check_part(
     columns: Sequence[str] | None,
     steps_mode: str,
     seen: np.ndarray,
-) -> tuple[pa.Table, pa.Table | None]:
+    ties_mode: str = "skip",
+) -> tuple[pa.Table, pa.Table | None, pa.Table | None]:
     """Read one chunk and check it against the design; ValueError("path: why") if damaged.
 
     ``steps_mode``: ``skip`` the steps part, ``verify`` it (by its checksum; read and checked
-    when the sweep predates checksums) or ``read`` it (checked, returned).
+    when the sweep predates checksums) or ``read`` it (checked, returned). ``ties_mode``: the
+    same for the ties part of a sweep that keeps ties.
     """
     m = chk.manifest
     layout = Layout.from_manifest(m)
@@ -175,6 +186,9 @@ def _check_part(
     recording = m.get("record_every") is not None
     if recording and steps_mode != "skip" and p.steps is None:
         raise ValueError(f"{p.runs}: its steps part is missing")
+    keeps_ties = m.get("ties") is not None
+    if keeps_ties and ties_mode != "skip" and p.ties is None:
+        raise ValueError(f"{p.runs}: its ties part is missing")
     sealed_parts = m.get("checksums") == "sha256"
     sums = _read_sums(p) if sealed_parts else {}
     data = _read_bytes(p.runs)
@@ -239,7 +253,42 @@ def _check_part(
         sids = steps.column("run_id").to_pylist()
         if any(by_index[i] != r for i, r in zip(sidx.tolist(), sids, strict=True)):
             raise ValueError(f"{p.steps}: run ids differ from its runs part")
-    return table, steps
+    ties = None
+    if keeps_ties and ties_mode != "skip":
+        assert p.ties is not None
+        ties_data = _read_bytes(p.ties)
+        _same_sha(p.ties, ties_data, sums.get("ties"))
+        if ties_mode == "read":
+            ties = _check_ties(p.ties, ties_data, idx, m)
+    return table, steps, ties
+
+
+def _check_ties(path: Path, data: bytes, idx: np.ndarray, m: dict[str, Any]) -> pa.Table:
+    """A ties part read and checked: its runs are its runs part's, its steps inside the run,
+    its states the scenario's, its levels the kept ones, each tie once per run and step."""
+    t = _safe_read(path, data, TIES_SCHEMA, None)
+    ridx = t.column("run_index").to_numpy()
+    if len(ridx) and not np.isin(ridx, idx).all():
+        raise ValueError(f"{path}: holds runs that are not in its runs part")
+    st = t.column("step").to_numpy()
+    if len(st) and (st.min() < 0 or st.max() > m["steps"]):
+        raise ValueError(f"{path}: steps outside the run")
+    ids = set(m["scenario"]["ids"])
+    for col in ("a", "b"):
+        bad = set(t.column(col).unique().to_pylist()) - ids
+        if bad:
+            raise ValueError(f"{path}: column {col} holds unknown state(s) {sorted(bad)[:3]!r}")
+    allowed = {"alliance"} if m["ties"]["level"] == "alliance" else {"friendship", "alliance"}
+    bad = set(t.column("level").unique().to_pylist()) - allowed
+    if bad:
+        raise ValueError(f"{path}: column level holds {sorted(bad)!r} (expected {sorted(allowed)})")
+    keys = pa.table(
+        [t.column("run_index"), t.column("step"), *(t.column(c).cast(pa.string()) for c in "ab")],
+        names=["r", "s", "a", "b"],
+    )
+    if keys.group_by(["r", "s", "a", "b"]).aggregate([]).num_rows != t.num_rows:
+        raise ValueError(f"{path}: the same tie appears twice in a run and step")
+    return t
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -295,19 +344,23 @@ def check_sweep(
     columns: Sequence[str] | None = None,
     steps_mode: str = "verify",
     keep_tables: bool = False,
+    ties_mode: str | None = None,
 ) -> SweepCheck:
     """Read every committed part and check it; damaged ones are listed, not raised.
 
     ``columns``: the runs columns to read (besides the identifying ones; None: all);
     ``steps_mode``: see :func:`_check_part`; ``keep_tables``: keep what was read (``tables``;
-    the steps under negative keys) for the caller to assemble.
+    the steps under negative keys; ``ties``) for the caller to assemble; ``ties_mode``: as
+    ``steps_mode`` for the ties parts (default: verify them when the steps are, else skip).
     """
+    if ties_mode is None:
+        ties_mode = "verify" if steps_mode == "verify" else "skip"
     chk = scan_sweep(directory, manifest)
     seen = np.zeros(manifest["n_runs"], dtype=bool)
     for first in sorted(chk.parts):
         p = chk.parts[first]
         try:
-            table, steps = _check_part(chk, p, columns, steps_mode, seen)
+            table, steps, ties = _check_part(chk, p, columns, steps_mode, seen, ties_mode)
         except ValueError as exc:
             chk.damaged[first] = str(exc)
             continue
@@ -316,5 +369,7 @@ def check_sweep(
             chk.tables[first] = table
             if steps is not None:
                 chk.tables[-1 - first] = steps
+            if ties is not None:
+                chk.ties[first] = ties
     chk.done = seen
     return chk

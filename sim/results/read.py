@@ -33,7 +33,7 @@ from sim.results.records import (
     read_manifest,
     validation_message,
 )
-from sim.results.tables import Layout
+from sim.results.tables import TIES_SCHEMA, Layout
 
 RUN_TABLES = ("system", "states", "ties")
 
@@ -232,3 +232,21 @@ def load_sweep(directory: str | Path, columns: Sequence[str] | None = None) -> S
         t = pa.concat_tables(st_parts) if st_parts else st_schema.empty_table()
         steps = t.sort_by([("run_index", "ascending"), ("step", "ascending")]).to_pandas()
     return SweepTables(runs.to_pandas(), steps, manifest, chk.warnings)
+
+
+def load_sweep_ties(directory: str | Path) -> pd.DataFrame:
+    """The ``ties`` table of a sweep that keeps them (``ties:`` in its spec): one row per run,
+    kept step and tie, ``run_index``, ``step``, ``a``, ``b`` (ids, categorical) and ``level``;
+    only runs whose runs part is committed, every part checked (sim.results.parts)."""
+    manifest = read_manifest(directory)
+    if manifest.get("ties") is None:
+        raise InputError.plain(
+            str(directory), "this sweep keeps no ties (add `ties: final` or `yearly` to its spec)"
+        )
+    chk = check_sweep(directory, manifest, columns=[], steps_mode="skip", keep_tables=True,
+                      ties_mode="read")  # fmt: skip
+    chk.raise_damaged(REPAIR_HINT)
+    parts = [chk.ties[k] for k in sorted(chk.ties)]
+    t = pa.concat_tables(parts) if parts else TIES_SCHEMA.empty_table()
+    t = t.unify_dictionaries().sort_by([("run_index", "ascending"), ("step", "ascending")])
+    return t.to_pandas()

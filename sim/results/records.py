@@ -148,6 +148,7 @@ class SweepMeta(_Record):
     replications: Pos
     steps: Pos
     record_every: Pos | None
+    ties: dict[str, str] | None = None
     root_seed: NonNeg
     n_cells: NonNeg
     n_runs: NonNeg
@@ -226,18 +227,17 @@ def read_manifest(directory: str | Path, check_fingerprint: bool = True) -> dict
 def fingerprint_of(manifest: dict[str, Any]) -> str:
     """``sim.experiments.sweep.fingerprint`` recomputed from a manifest's own fields."""
     d = manifest["design"]
-    blob = json.dumps(
-        {
-            "version": manifest["versions"]["hedgesim"],
-            "root": manifest["root_seed"],
-            "replications": manifest["replications"],
-            "record_every": manifest["record_every"],
-            "columns": d["columns"],
-            "dtypes": d["dtypes"],
-            "cells": d["cells"],
-            "hashes": d["cell_hashes"],
-        },
-        sort_keys=True,
-        default=str,
-    )
+    what = {
+        "version": manifest["versions"]["hedgesim"],
+        "root": manifest["root_seed"],
+        "replications": manifest["replications"],
+        "record_every": manifest["record_every"],
+        "columns": d["columns"],
+        "dtypes": d["dtypes"],
+        "cells": d["cells"],
+        "hashes": d["cell_hashes"],
+    }
+    if manifest.get("ties") is not None:  # only then: older sweeps keep their fingerprints
+        what["ties"] = manifest["ties"]
+    blob = json.dumps(what, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()

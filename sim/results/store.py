@@ -228,6 +228,7 @@ class SweepStore:
         self.manifest_path = self.root / MANIFEST
         self.runs_dir = self.root / "runs"
         self.steps_dir = self.root / "steps"
+        self.ties_dir = self.root / "ties"
         self._guard: Guard | None = None
 
     # -- locking: one writer per directory; any death of its holder releases it ----------------
@@ -248,6 +249,9 @@ class SweepStore:
     def step_parts(self) -> dict[int, Path]:
         return _parts(self.steps_dir)
 
+    def tie_parts(self) -> dict[int, Path]:
+        return _parts(self.ties_dir)
+
     def clear(self) -> list[str]:
         """Remove a previous sweep's files — only those hedgesim wrote (the manifest's list, part
         files, their checksums) — and return the entries kept (files hedgesim did not write)."""
@@ -258,17 +262,23 @@ class SweepStore:
         remove_owned(c)
         return c.kept()
 
-    def write(self, first: int, runs: bytes, steps: bytes | None, fmt: str) -> None:
-        """Write a finished chunk: steps first, then the checksums of both, then runs (the
-        commit). A loader verifies each part against its checksums, so a damaged part is found
-        and named instead of read as if it were right."""
+    def write(
+        self, first: int, runs: bytes, steps: bytes | None, fmt: str, ties: bytes | None = None
+    ) -> None:
+        """Write a finished chunk: steps and ties first, then the checksums of all, then runs
+        (the commit). A loader verifies each part against its checksums, so a damaged part is
+        found and named instead of read as if it were right."""
         name = f"part-{first:010d}{table_suffix(fmt)}"
         if steps is not None:
             write_bytes(self.steps_dir / name, steps)
+        if ties is not None:
+            write_bytes(self.ties_dir / name, ties)
         sums = {
             "runs": hashlib.sha256(runs).hexdigest(),
             "steps": None if steps is None else hashlib.sha256(steps).hexdigest(),
         }
+        if ties is not None:
+            sums["ties"] = hashlib.sha256(ties).hexdigest()
         write_bytes(self.runs_dir / f".part-{first:010d}.sha256", json.dumps(sums).encode())
         write_bytes(self.runs_dir / name, runs)
 
@@ -276,7 +286,7 @@ class SweepStore:
         """Remove one chunk's files (a damaged part, on ``--repair``): its runs part, steps part
         and checksums, whatever their format. Returns what was removed."""
         gone = []
-        for d in (self.runs_dir, self.steps_dir):
+        for d in (self.runs_dir, self.steps_dir, self.ties_dir):
             for suffix in (".parquet", ".csv"):
                 p = d / f"part-{first:010d}{suffix}"
                 if p.is_file() and not p.is_symlink():

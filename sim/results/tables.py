@@ -131,9 +131,7 @@ def run_tables(
     return out
 
 
-def tie_history(
-    ids: Sequence[str], results: Mapping[str, Sequence[RunRecord]]
-) -> pa.Table | None:
+def tie_history(ids: Sequence[str], results: Mapping[str, Sequence[RunRecord]]) -> pa.Table | None:
     """Every tie at the last step of each calendar year (scenarios with a ``start``), per
     condition and replication: what ``hedgesim fit`` scores against yearly data."""
     labels = list(results)
@@ -271,6 +269,62 @@ class SweepRun:
     values: Mapping[str, Any]  # the cell's swept values
     record: RunRecord
     positions: tuple[int, ...]  # the reported states' positions in its world
+
+
+_ID = pa.dictionary(pa.int32(), pa.string())
+TIES_SCHEMA = pa.schema(
+    [
+        pa.field("run_index", pa.int64()),
+        pa.field("step", pa.int64()),
+        pa.field("a", _ID),
+        pa.field("b", _ID),
+        pa.field("level", _ID),
+    ]
+)
+"""A sweep's ``ties`` parts: every kept tie of every run (``a`` before ``b`` in scenario order)."""
+
+
+def sweep_ties_table(
+    ids: Sequence[str], runs: Sequence[SweepRun], when: str, level: str
+) -> pa.Table:
+    """The ``ties`` rows of a chunk of sweep runs: each run's ties at its last step
+    (``when="final"``) or at the last step of every calendar year and the last step
+    (``"yearly"``: the run's ``tie_history``), friendships and alliances (``level="any"``) or
+    alliances only (``"alliance"``). Why a table of its own: scoring a sweep against dyadic data
+    (ATOP, sim.validation.estimate) needs who is tied to whom, which the per-state ``runs``
+    columns do not say."""
+    iu = np.triu_indices(len(ids), 1)
+    low = 2 if level == "alliance" else 1
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("r", "s", "a", "b", "v")}
+    for r in runs:
+        rec = r.record
+        if when == "yearly":
+            snaps = zip(rec.history_steps, rec.history_ties, strict=True)
+        else:
+            snaps = iter([(rec.steps[-1], rec.final_ties)])
+        for step, ties in snaps:
+            lv = ties[iu]
+            keep = lv >= low
+            k = int(keep.sum())
+            parts["r"].append(np.full(k, r.run_index, dtype=np.int64))
+            parts["s"].append(np.full(k, int(step), dtype=np.int64))
+            parts["a"].append(iu[0][keep])
+            parts["b"].append(iu[1][keep])
+            parts["v"].append(lv[keep])
+
+    def cat(key: str, dtype: Any) -> np.ndarray:
+        return np.concatenate(parts[key]).astype(dtype) if parts[key] else np.zeros(0, dtype)
+
+    return pa.Table.from_arrays(
+        [
+            pa.array(cat("r", np.int64)),
+            pa.array(cat("s", np.int64)),
+            _dict(list(ids), cat("a", np.int32)),
+            _dict(list(ids), cat("b", np.int32)),
+            _dict(LEVELS, cat("v", np.int32)),
+        ],
+        schema=TIES_SCHEMA,
+    )
 
 
 def sweep_tables(
