@@ -226,3 +226,16 @@ def test_the_iran_scenario_uses_the_builders_constructions(iran_span) -> None:
         )
 
     assert rivalry_events(hand) == rivalry_events(built)
+
+
+def test_no_alliance_changes_keeps_the_first_years_treaties_open_ended(tmp_path: Path) -> None:
+    """For fitting: the 1950-1970 top-20 world has pacts that start in 1951, 1954 and 1961 and
+    one that ends in 1965; with --no-alliance-changes only 1950's remain, with no end."""
+    args = ("--span", "1950-1970", "--top", "20")
+    full = load_scenario(build(tmp_path, *args))
+    fixed = load_scenario(build(tmp_path, *args, "--no-alliance-changes", name="f.yaml"))
+    later = [t for t in full.treaties if t.start > 0 or t.end is not None]
+    assert later, "the test needs a world with alliance changes"
+    assert [t.name for t in fixed.treaties] == [t.name for t in full.treaties if t.start == 0]
+    assert all(t.start == 0 and t.end is None for t in fixed.treaties)
+    assert fixed.ties == full.ties and fixed.events == full.events

@@ -141,7 +141,7 @@ def test_a_damaged_or_missing_ties_part_is_found_and_repaired(tmp_path: Path, ye
     sim.sweep(spec, out, workers=1, chunk=3)
     part = out / "ties" / "part-0000000003.parquet"
     part.write_bytes(part.read_bytes()[:-20])
-    with pytest.raises(InputError, match="part-0000000003.parquet: damaged"):
+    with pytest.raises(InputError, match=r"part-0000000003\.parquet: damaged"):
         load_sweep_ties(out)
     with pytest.raises(InputError, match="--repair"):
         sim.sweep(spec, out, workers=1, chunk=3)

@@ -69,6 +69,7 @@ def cmd_build_world(args: argparse.Namespace) -> int:
         step=args.step,
         focal=tuple(focal),
         alliances=not args.no_alliances,
+        alliance_changes=not args.no_alliance_changes,
         name=args.name,
         command=shlex.join(["hedgesim", *sys.argv[1:]]) if sys.argv else "",
     )
@@ -128,6 +129,12 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--focal", metavar="ID,ID,...", help="focal states (default: none)")
     b.add_argument(
         "--no-alliances", action="store_true", help="no initial alliances (structure-only tests)"
+    )
+    b.add_argument(
+        "--no-alliance-changes",
+        action="store_true",
+        help="only the first year's alliances, without the treaties ATOP records later in the "
+        "span or their ends (for fitting: those are what is predicted)",
     )
     b.add_argument("--name", help="scenario name (default world_<years>_<states>)")
     b.add_argument("--out", "-o", help="file to write (default <name>.yaml); never overwritten")

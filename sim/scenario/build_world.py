@@ -38,6 +38,7 @@ import json
 import textwrap
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import yaml
@@ -289,11 +290,20 @@ def _write_alliances(
     )
     if al.note:
         w.note(f"note: {al.note}.")
-    if not al.treaties:
+    if not req.alliance_changes:
+        w.note(
+            f"built with --no-alliance-changes: only the treaties of {al.year}, with no scheduled "
+            "end; the pacts ATOP records later in the span are left out (the estimation and the "
+            "held-out tests predict them)."
+        )
+    treaties = al.treaties
+    if not req.alliance_changes:
+        treaties = [replace(t, end_year=None) for t in treaties if t.first == req.first]
+    if not treaties:
         w.line("treaties: []")
     else:
         w.line("treaties:")
-        for t in al.treaties:
+        for t in treaties:
             how = f"{t.known}: its signature members are in it" if t.known else "largest members"
             w.item(f"  - name: {quoted(t.name)}", how)
             year = atop_year(t.first)

@@ -83,6 +83,7 @@ class Request:
     step: str = "month"
     focal: tuple[int, ...] = ()
     alliances: bool = True
+    alliance_changes: bool = True  # later treaties and scheduled ends (off: they are predicted)
     name: str | None = None
     command: str = ""
 
