@@ -59,6 +59,18 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--force", action="store_true", help="replace an existing output directory")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    r.add_argument(
+        "--ensemble",
+        type=bounded_int(1, 10_000),
+        metavar="K",
+        help="draw K parameter sets from the estimates and run --replications (default 20) of "
+        "each: verdict shares with their 5-95%% band across sets, paired McNemar tests",
+    )
+    r.add_argument(
+        "--estimates",
+        default="estimated",
+        help="estimates file for --ensemble (default: validation/estimates/defaults.yaml)",
+    )
     r.set_defaults(func=cmd_run)
 
 
@@ -69,6 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.results.outdir import describe_kept
 
     pairs = overrides(args.set)
+    if args.ensemble:
+        return _ensemble(args, pairs)
     sc, _ = prepare(
         args.scenario,
         replications=args.replications,
@@ -108,6 +122,34 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         _, text = fit_run(out, targets)
         print("\nfit:\n" + text)
+    return 0
+
+
+def _ensemble(args: argparse.Namespace, pairs: list) -> int:
+    """``--ensemble K``: print the ensemble's report and write its files (ensemble.json,
+    sets.csv, tests.csv, influence.csv, summary.txt) to ``--out`` (default
+    results/<scenario name>_ensemble)."""
+    from sim.experiments.conditions import prepare
+    from sim.experiments.ensemble import ensemble
+
+    sc, _ = prepare(args.scenario, seed=args.seed, steps=args.steps, overrides=pairs)
+    out = Path(args.out) if args.out else default_out(sc.name, args.scenario, pairs, "_ensemble")
+    result = ensemble(
+        args.scenario,
+        args.ensemble,
+        replications=args.replications,
+        seed=args.seed,
+        steps=args.steps,
+        overrides=pairs,
+        ablate_=args.ablate or (),
+        estimates=args.estimates,
+        record_every=args.record_every,
+        workers=args.workers,
+        progress=not args.quiet,
+    )
+    result.save(out)
+    print(result.summary())
+    print(f"\nWrote {out}/ (ensemble.json, sets.csv, tests.csv, influence.csv, summary.txt)")
     return 0
 
 

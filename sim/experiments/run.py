@@ -19,7 +19,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,9 @@ from sim.scenario.calendar import year_end_steps
 from sim.scenario.load import scenario_hash
 from sim.scenario.paths import Override
 from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:  # statsmodels is imported only when an ensemble runs
+    from sim.experiments.ensemble import EnsembleResult
 
 SEEDING = "replication r uses numpy SeedSequence(seed, spawn_key=(r,))"
 TABLES = ("system", "states", "ties", "tie_history")
@@ -314,7 +317,9 @@ def run(
     fmt: str = "parquet",
     force: bool = False,
     figures: bool = True,
-) -> RunResult:
+    ensemble: int | None = None,
+    estimates: str | Path = "estimated",
+) -> RunResult | EnsembleResult:
     """Run a scenario's replications, and its counterfactuals, on the same seeds.
 
     Args:
@@ -337,16 +342,41 @@ def run(
         fmt: the tables' format when written: ``parquet`` or ``csv``.
         force: with ``out``, replace another run's results there (only what hedgesim wrote).
         figures: with ``out``, draw every figure the run supports.
+        ensemble: K parameter sets drawn from ``estimates``, ``replications`` (default 20) runs
+            of each under every condition: returns an EnsembleResult
+            (sim.experiments.ensemble), written to ``out`` if given.
+        estimates: the estimates file the ensemble draws from (``"estimated"``: the shipped
+            validation/estimates/defaults.yaml).
 
     Returns:
-        The RunResult. Raises InputError (exit 2) for bad input, RunFailed (exit 3) naming the
-        run whose numbers failed.
+        The RunResult (an EnsembleResult with ``ensemble``). Raises InputError (exit 2) for bad
+        input, RunFailed (exit 3) naming the run whose numbers failed.
 
     Example:
         >>> import sim
         >>> r = sim.run("scenarios/toy_triangle.yaml", replications=10)  # doctest: +SKIP
         >>> print(r.summary())  # doctest: +SKIP
     """
+    if ensemble is not None:
+        from sim.experiments.ensemble import ensemble as run_ensemble
+
+        res = run_ensemble(
+            scenario,
+            ensemble,
+            replications=replications,
+            seed=seed,
+            steps=steps,
+            overrides=overrides,
+            ablate_=ablate,
+            estimates=estimates,
+            record_every=record_every,
+            workers=workers,
+            executor=executor,
+            progress=progress,
+        )
+        if out is not None:
+            res.save(out)
+        return res
     sc, texts = prepare(
         scenario, replications=replications, seed=seed, steps=steps, overrides=overrides
     )
@@ -435,16 +465,44 @@ def run_conditions(
         execution: workers, executor, chunk (results do not depend on them).
         progress: show a progress bar on a terminal.
     """
-    how = execution or Execution()
     record_every = record_every or sc.params.record_every
-    reps = sc.replications
     cells = []
     for c in conds:
         variant = ablate(sc, c.factors)
         cells.append(Cell(scenario_hash(variant), variant, f"condition {c.label}"))
-    out: dict[str, list[RunRecord | None]] = {c.label: [None] * reps for c in conds}
+    recs = run_cells(
+        cells,
+        replications=sc.replications,
+        seed=sc.seed,
+        steps=sc.params.steps,
+        record_every=record_every,
+        execution=execution,
+        progress=progress,
+        name=sc.name,
+    )
+    return {c.label: r for c, r in zip(conds, recs, strict=True)}
+
+
+def run_cells(
+    cells: Sequence[Cell],
+    *,
+    replications: int,
+    seed: int,
+    steps: int,
+    record_every: int,
+    execution: Execution | None = None,
+    progress: bool = False,
+    name: str = "",
+) -> list[list[RunRecord]]:
+    """Every cell's ``replications`` through the engine, on the same seeds (replication ``r`` of
+    every cell uses ``SeedSequence(seed, spawn_key=(r,))``): the records of each cell in the
+    order of the replications whatever the workers. What :func:`run_conditions` runs for a
+    run's conditions, and sim.experiments.ensemble for each parameter set's conditions."""
+    how = execution or Execution()
+    reps = replications
+    out: list[list[RunRecord | None]] = [[None] * reps for _ in cells]
     with Engine(how) as engine:
-        pending = np.arange(len(conds) * reps)
+        pending = np.arange(len(cells) * reps)
         chunks = plan_chunks(pending, how.chunk or MAX_CHUNK, reps, guided=engine.slots)
 
         def tasks() -> Any:
@@ -461,24 +519,24 @@ def run_conditions(
                     groups=tuple(
                         Group(pos, tuple(rs), tuple(r % reps for r in rs)) for pos, rs in groups
                     ),
-                    root=sc.seed,
+                    root=seed,
                     replications=reps,
-                    steps=sc.params.steps,
+                    steps=steps,
                     record_every=record_every,
                 )
 
-        bar = _bar(len(conds) * reps, sc.name, progress)
+        bar = _bar(len(cells) * reps, name, progress)
 
         def take(done: list[Done]) -> None:
             for d in done:
-                out[conds[d.run // reps].label][d.run % reps] = d.record
+                out[d.run // reps][d.run % reps] = d.record
             bar.update(len(done))
 
         try:
             engine.run(tasks(), run_task, take)
         finally:
             bar.close()
-    return {k: [r for r in v if r is not None] for k, v in out.items()}
+    return [[r for r in v if r is not None] for v in out]
 
 
 class _NoBar:
