@@ -133,3 +133,18 @@ def test_cli_ensemble_writes_its_files_and_keeps_foreign_ones(tmp_path: Path, ca
     bad.write_text("kind: hedgesim-estimates\nversion: 2\n")
     assert main([*args, "--estimates", str(bad), "--out", str(tmp_path / "x")]) == 2
     assert f"{bad}:2:" in capsys.readouterr().err
+
+
+def test_run_with_estimated_defaults_takes_the_medians(tmp_path: Path) -> None:
+    import sim
+
+    e = _estimates(tmp_path)
+    r = sim.run(TOY, replications=2, steps=6, workers=1, defaults=e, figures=False)
+    assert r.scenario.params.temperature == 0.05 and r.scenario.params.inertia == 0.05
+    assert r.meta["estimated_defaults"]["values"] == {
+        "params.temperature": 0.05,
+        "params.inertia": 0.05,
+    }
+    plain = sim.run(TOY, replications=2, steps=6, workers=1, figures=False)
+    assert plain.meta["estimated_defaults"] is None
+    assert plain.meta["identity"] != r.meta["identity"]

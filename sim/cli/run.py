@@ -67,6 +67,12 @@ def add_command(sub: argparse._SubParsersAction) -> None:
         "each: verdict shares with their 5-95%% band across sets, paired McNemar tests",
     )
     r.add_argument(
+        "--defaults",
+        metavar="estimated|FILE",
+        help="take the estimated constants' medians (validation/estimates/defaults.yaml, or an "
+        "estimates FILE) where the scenario leaves the schema's default",
+    )
+    r.add_argument(
         "--estimates",
         default="estimated",
         help="estimates file for --ensemble (default: validation/estimates/defaults.yaml)",
@@ -107,6 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         fmt=args.format,
         force=args.force,
         figures=not args.no_figures,
+        defaults=args.defaults,
     )
     if kept:
         print(f"note: {out}: {describe_kept(kept)}", file=sys.stderr)

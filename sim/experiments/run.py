@@ -319,6 +319,7 @@ def run(
     figures: bool = True,
     ensemble: int | None = None,
     estimates: str | Path = "estimated",
+    defaults: str | Path | None = None,
 ) -> RunResult | EnsembleResult:
     """Run a scenario's replications, and its counterfactuals, on the same seeds.
 
@@ -347,6 +348,9 @@ def run(
             (sim.experiments.ensemble), written to ``out`` if given.
         estimates: the estimates file the ensemble draws from (``"estimated"``: the shipped
             validation/estimates/defaults.yaml).
+        defaults: ``"estimated"`` (or an estimates file): every estimated constant the scenario
+            leaves at the schema's default takes the estimates' median instead
+            (sim.experiments.posterior); None keeps the schema's defaults.
 
     Returns:
         The RunResult (an EnsembleResult with ``ensemble``). Raises InputError (exit 2) for bad
@@ -380,6 +384,14 @@ def run(
     sc, texts = prepare(
         scenario, replications=replications, seed=seed, steps=steps, overrides=overrides
     )
+    estimated: dict[str, Any] = {}
+    if defaults is not None:
+        from sim.experiments.posterior import load_estimates, unset, with_constants
+
+        est = load_estimates(defaults)
+        values = {p: est.median()[p] for p in unset(sc, list(est.parameters))}
+        sc = with_constants(sc, values)
+        estimated = {"source": est.source, "values": values}
     conds = conditions(sc, ablate)
     world = compile_world(sc)
     every = record_every or sc.params.record_every
@@ -412,6 +424,7 @@ def run(
             "scenario_hash": digest,
             "scenario_resolved": sc.model_dump(mode="json"),
             "overrides": texts,
+            "estimated_defaults": estimated or None,
             "seed": sc.seed,
             "replications": sc.replications,
             "steps": sc.params.steps,
