@@ -56,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{w['runs']} runs; non-implausible {w['non_implausible']}; "
             f"smallest max-I {w['min_implausibility']}"
         )
+    ref = doc["reference"]
+    verdict = "non-implausible" if ref["non_implausible"] else "ruled out"
+    print(
+        f"schema defaults ({ref['replications']} runs): max implausibility "
+        f"{ref['max_implausibility']} ({verdict}); "
+        + ", ".join(f"{k} {v}" for k, v in ref["statistics"].items())
+    )
     print(f"\n{'constant':<44} {'default':>8} {'median':>8} {'q05':>8} {'q95':>8}  range")
     for name, p in doc["parameters"].items():
         print(

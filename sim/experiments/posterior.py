@@ -71,6 +71,7 @@ class EstimatesFile(_Model):
     parameters: dict[str, Summary] = Field(min_length=1)
     accepted: list[Point] = Field(min_length=1)
     screening: list[dict[str, Any]] = Field(default_factory=list)
+    reference: dict[str, Any] = Field(default_factory=dict)
     waves: list[dict[str, Any]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 

@@ -109,6 +109,7 @@ class Plan:
     """How big the estimation is: design points and replications per wave, the world."""
 
     waves: tuple[tuple[int, int], ...] = ((512, 4), (256, 4))
+    reference_replications: int = 16  # the schema's defaults, scored the same way
     top: int = 40
     first: int = 1992
     last: int = 2010
@@ -116,7 +117,7 @@ class Plan:
 
 
 FULL = Plan()
-QUICK = Plan(waves=((6, 2), (4, 2)), top=12, first=1992, last=1996)
+QUICK = Plan(waves=((6, 2), (4, 2)), reference_replications=2, top=12, first=1992, last=1996)
 
 
 # --------------------------------------------------------------------------- implausibility
@@ -327,15 +328,17 @@ def score_sweep(directory: Path, tgt: Target, n_points: int, plan: Plan) -> tupl
     idx = {s: k for k, s in enumerate(tgt.ids)}
     n, years = len(tgt.ids), tgt.years
     step_year = {12 * (k + 1): y for k, y in enumerate(years)}
-    per_run: dict[int, np.ndarray] = {
-        int(r): np.zeros((len(years), n, n), dtype=np.int8) for r in runs.run_index
-    }
+    pos = {int(r): k for k, r in enumerate(runs.run_index)}
+    hist_all = np.zeros((len(pos), len(years), n, n), dtype=np.int8)
     a = ties["a"].astype(str).map(idx).to_numpy()
     b = ties["b"].astype(str).map(idx).to_numpy()
     t = ties["step"].map({s: k for k, s in enumerate(step_year)}).to_numpy()
-    for r, ti, ai, bi in zip(ties.run_index.to_numpy(), t, a, b, strict=True):
-        if ti == ti:  # a step that is a year-end
-            per_run[int(r)][int(ti), ai, bi] = per_run[int(r)][int(ti), bi, ai] = 1
+    keep_rows = ~np.isnan(t.astype(float))  # steps that are year-ends
+    r = ties.run_index.map(pos).to_numpy()[keep_rows]
+    t, a, b = t[keep_rows].astype(int), a[keep_rows].astype(int), b[keep_rows].astype(int)
+    hist_all[r, t, a, b] = 1
+    hist_all[r, t, b, a] = 1
+    per_run = {run: hist_all[k] for run, k in pos.items()}
     k = len(tgt.names)
     mean, var, aucs = np.zeros((n_points, k)), np.zeros((n_points, k)), np.zeros(n_points)
     last = tgt.alive[-1][:, None] & tgt.alive[-1][None, :]
@@ -369,9 +372,10 @@ def run_wave(
     from sim.experiments.sweep import sweep
 
     vals = values(unit_points)
-    spec = out / f"wave{index}.yaml"
+    name = f"wave{index}" if index else "defaults"
+    spec = out / f"{name}.yaml"
     _write_own(spec, sweep_spec(vals, replications, plan.seed + index), SPEC_MARKER)
-    d = out / f"wave{index}"
+    d = out / name
     sweep(spec, d, workers=workers, backend=backend, scheduler=scheduler, progress=progress)
     mean, var, aucs, runs = score_sweep(d, tgt, len(vals), plan)
     impl = implausibility(mean, var, replications, tgt.observed, tgt.obs_var, tgt.md_var)
@@ -415,7 +419,12 @@ def estimate(
                 workers=workers, backend=backend, scheduler=scheduler, progress=progress,
             )
         )  # fmt: skip
-    return document(tgt, waves, plan), waves
+    defaults = np.array([[p.unit(np.array(p.default)) for p in PRIORS]], dtype=float)
+    ref = run_wave(
+        0, defaults, plan.reference_replications, out, tgt, plan,
+        workers=workers, backend=backend, scheduler=scheduler, progress=progress,
+    )  # fmt: skip
+    return document(tgt, waves, plan, ref), waves
 
 
 def _unit(vals: np.ndarray) -> np.ndarray:
@@ -428,7 +437,9 @@ def _r(x: float) -> float:
     return float(f"{x:.4g}")
 
 
-def document(tgt: Target, waves: list[Wave], plan: Plan) -> dict[str, Any]:
+def document(
+    tgt: Target, waves: list[Wave], plan: Plan, reference: Wave | None = None
+) -> dict[str, Any]:
     """The estimates file's content (sim.experiments.posterior.EstimatesFile)."""
     vals = np.concatenate([w.values for w in waves])
     worst = np.concatenate([w.worst for w in waves])
@@ -503,6 +514,17 @@ def document(tgt: Target, waves: list[Wave], plan: Plan) -> dict[str, Any]:
         ],
         "parameters": params,
         "accepted": accepted,
+        "reference": {}
+        if reference is None
+        else {
+            "what": "the schema's defaults, scored like a design point",
+            "replications": reference.replications,
+            "statistics": {n: _r(float(reference.mean[0, s])) for s, n in enumerate(tgt.names)},
+            "implausibility": {n: _r(float(reference.impl[0, s])) for s, n in enumerate(tgt.names)},
+            "max_implausibility": _r(float(reference.worst[0])),
+            "non_implausible": bool(reference.ok[0]),
+            "auc_last": _r(float(reference.auc[0])),
+        },
         "waves": [
             {
                 "wave": w.index,
