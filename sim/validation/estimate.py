@@ -372,7 +372,7 @@ def run_wave(
     from sim.experiments.sweep import sweep
 
     vals = values(unit_points)
-    name = f"wave{index}" if index else "defaults"
+    name = f"wave{index}" if index else "reference"
     spec = out / f"{name}.yaml"
     _write_own(spec, sweep_spec(vals, replications, plan.seed + index), SPEC_MARKER)
     d = out / name
