@@ -14,8 +14,15 @@ from scipy.stats import binomtest
 from sim.__main__ import main
 from sim.experiments import ensemble as ens
 from sim.experiments.posterior import MARKER
+from sim.experiments.run import run_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _ens(*args, **kw) -> ens.EnsembleResult:
+    return ens.ensemble(run_scenarios, *args, **kw)
+
+
 TOY = str(ROOT / "scenarios" / "toy_triangle.yaml")
 
 
@@ -91,13 +98,13 @@ def _estimates(tmp_path: Path) -> Path:
 def test_ensemble_is_reproducible_for_any_worker_count(tmp_path: Path) -> None:
     e = _estimates(tmp_path)
     kw = dict(replications=4, steps=24, estimates=e, ablate_=["security"])
-    one = ens.ensemble(TOY, 3, workers=1, **kw)
-    two = ens.ensemble(TOY, 3, workers=2, **kw)
+    one = _ens(TOY, 3, workers=1, **kw)
+    two = _ens(TOY, 3, workers=2, **kw)
     pd.testing.assert_frame_equal(one.outcomes, two.outcomes)
     assert one.draws == two.draws
     assert sorted(d["params.temperature"] for d in one.draws) == [0.008, 0.02, 0.04]
     assert len(one.outcomes) == 3 * 4 * 2 * len(one.outcomes.state.unique())
-    other = ens.ensemble(TOY, 3, workers=1, seed=99, **kw)
+    other = _ens(TOY, 3, workers=1, seed=99, **kw)
     assert other.meta["seed"] == 99 and not other.outcomes.equals(one.outcomes)
     h = one.headline
     row = h[(h.condition == "baseline") & (h.outcome == "non_aligned")].iloc[0]
@@ -109,7 +116,7 @@ def test_ensemble_is_reproducible_for_any_worker_count(tmp_path: Path) -> None:
 
 
 def test_scenario_constants_are_kept(tmp_path: Path) -> None:
-    r = ens.ensemble(
+    r = _ens(
         TOY, 2, replications=2, steps=12, estimates=_estimates(tmp_path),
         overrides={"params.temperature": 0.03}, workers=1,
     )  # fmt: skip

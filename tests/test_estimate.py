@@ -15,6 +15,7 @@ from sim.errors import InputError
 from sim.experiments.posterior import MARKER, load_estimates, with_constants
 from sim.scenario.load import load_scenario
 from sim.validation import estimate as est
+from sim.validation import estimate_file as estf
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,14 +75,19 @@ def test_lhs_is_latin_reproducible_and_refocused() -> None:
 
 def test_tiny_estimation_end_to_end_resumes_and_writes_a_valid_file(tmp_path: Path) -> None:
     out = tmp_path / "est"
-    doc, waves = est.estimate(out, est.QUICK, workers=1)
+    res = est.estimate(out, est.QUICK, workers=1)
+    waves = res.waves
     assert [w.runs for w in waves] == [12, 8][: len(waves)]
+    assert res.reference.runs == 2 and res.reference.values.shape == (1, len(est.PRIORS))
+    doc = estf.document(res.target, waves, res.plan, res.reference)
+    assert doc["reference"]["non_implausible"] == bool(res.reference.ok[0])
     parts = sorted((out / "wave1" / "runs").glob("part-*"))
     stamps = [p.stat().st_mtime_ns for p in parts]
-    doc2, _ = est.estimate(out, est.QUICK, workers=1)  # resumed: nothing runs again
+    res2 = est.estimate(out, est.QUICK, workers=1)  # resumed: nothing runs again
+    doc2 = estf.document(res2.target, res2.waves, res2.plan, res2.reference)
     assert [p.stat().st_mtime_ns for p in parts] == stamps
     assert doc2 == doc
-    path = est.write_estimates(doc, tmp_path / "defaults.yaml")
+    path = estf.write_estimates(doc, tmp_path / "defaults.yaml")
     loaded = load_estimates(path)
     assert set(loaded.parameters) == {p.path for p in est.PRIORS}
     acc = np.array([[pt[p.path] for p in est.PRIORS] for pt in loaded.points])
@@ -94,7 +100,7 @@ def test_tiny_estimation_end_to_end_resumes_and_writes_a_valid_file(tmp_path: Pa
     foreign = tmp_path / "mine.yaml"
     foreign.write_text("kind: notes\n")
     with pytest.raises(InputError, match="not written by the estimation"):
-        est.write_estimates(doc, foreign)
+        estf.write_estimates(doc, foreign)
     assert foreign.read_text() == "kind: notes\n"
 
 

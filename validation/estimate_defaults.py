@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim.errors import InputError  # noqa: E402
 from sim.validation import estimate as est  # noqa: E402
+from sim.validation import estimate_file as estf  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,11 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     plan = est.QUICK if args.quick else est.FULL
     t0 = time.perf_counter()
     try:
-        doc, waves = est.estimate(
+        res = est.estimate(
             args.out, plan, workers=args.workers, backend=args.backend,
             scheduler=args.scheduler, progress=True,
         )  # fmt: skip
-        path = est.write_estimates(doc, args.estimates)
+        doc = estf.document(res.target, res.waves, res.plan, res.reference)
+        path = estf.write_estimates(doc, args.estimates)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -72,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     for note in doc["notes"]:
         print(f"note: {note}")
     print(f"\nwrote {path} ({len(doc['accepted'])} accepted sets) in {elapsed:.0f} s")
-    frame = est.frame(waves, est.target_of(args.out, plan))
+    frame = estf.frame(res.waves, res.target)
     frame.to_csv(Path(args.out) / "points.csv", index=False)
     return 0
 

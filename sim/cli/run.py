@@ -137,24 +137,24 @@ def _ensemble(args: argparse.Namespace, pairs: list) -> int:
     sets.csv, tests.csv, influence.csv, summary.txt) to ``--out`` (default
     results/<scenario name>_ensemble)."""
     from sim.experiments.conditions import prepare
-    from sim.experiments.ensemble import ensemble
+    from sim.experiments.run import run
 
     sc, _ = prepare(args.scenario, seed=args.seed, steps=args.steps, overrides=pairs)
     out = Path(args.out) if args.out else default_out(sc.name, args.scenario, pairs, "_ensemble")
-    result = ensemble(
+    result = run(
         args.scenario,
-        args.ensemble,
+        ensemble=args.ensemble,
         replications=args.replications,
         seed=args.seed,
         steps=args.steps,
         overrides=pairs,
-        ablate_=args.ablate or (),
+        ablate=args.ablate or (),
         estimates=args.estimates,
         record_every=args.record_every,
         workers=args.workers,
         progress=not args.quiet,
     )
-    result.save(out)
+    result.save(out)  # type: ignore[union-attr]
     print(result.summary())
     print(f"\nWrote {out}/ (ensemble.json, sets.csv, tests.csv, influence.csv, summary.txt)")
     return 0

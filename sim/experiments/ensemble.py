@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +46,6 @@ from sim.experiments.conditions import ablate, conditions, prepare
 from sim.experiments.engine import Execution, default_workers
 from sim.experiments.posterior import load_estimates, unset, with_constants
 from sim.experiments.stats import wilson
-from sim.experiments.task import Cell
 from sim.model.metrics import NON_ALIGNED
 from sim.model.world import compile_world
 from sim.scenario.load import scenario_hash
@@ -316,6 +315,7 @@ def _tests(o: pd.DataFrame) -> pd.DataFrame:
 
 
 def ensemble(
+    runner: Callable[..., list[list[Any]]],
     scenario: str | Path | Scenario,
     k: int,
     *,
@@ -332,13 +332,13 @@ def ensemble(
 ) -> EnsembleResult:
     """Draw ``k`` parameter sets from the estimates file and run ``replications`` (M, default
     20) of each under every condition, all on the run's seeds (common random numbers).
+    ``runner`` is sim.experiments.run.run_scenarios (passed in: ``sim.run(..., ensemble=K)``
+    is the entry point, and this module sits below it).
 
     The draws come from ``SeedSequence(seed, spawn_key=(DRAW_KEY,))`` and replication ``r`` of
     every set and condition from ``SeedSequence(seed, spawn_key=(r,))``: the result is the same
     for any number of workers or any executor.
     """
-    from sim.experiments.run import run_cells
-
     if k < 1:
         raise InputError.single("--ensemble", f"needs at least one parameter set, got {k}")
     est = load_estimates(estimates)
@@ -355,10 +355,9 @@ def ensemble(
     for s, d in enumerate(draws):
         variant = with_constants(sc, d)
         for c in conds:
-            v = ablate(variant, c.factors)
-            cells.append(Cell(scenario_hash(v), v, f"set {s} condition {c.label}"))
+            cells.append((ablate(variant, c.factors), f"set {s} condition {c.label}"))
     how = Execution(workers=workers, executor=executor)
-    recs = run_cells(
+    recs = runner(
         cells,
         replications=m,
         seed=sc.seed,

@@ -6,6 +6,11 @@ replication ``r`` uses ``SeedSequence(seed, spawn_key=(r,))`` whatever the worke
 (sim.experiments.engine) runs the cells' replications in lock-step chunks; the result holds the
 tables of docs/DATA.md as DataFrames, the per-state outcomes (``summary.csv``), the report and
 the verdicts, and saves itself as a run directory (``hedgesim run`` is this plus ``save``).
+
+Why one module past 500 lines: :func:`run_cells`, which an ensemble's parameter sets run through
+too, sits here beside :func:`run` rather than in a module of its own, because the import floors
+(tests/test_architecture.py) leave no level between the task module and ``sim.run``; the
+ensemble (sim.experiments.ensemble) is handed :func:`run_scenarios` instead of importing it.
 """
 
 from __future__ import annotations
@@ -365,6 +370,7 @@ def run(
         from sim.experiments.ensemble import ensemble as run_ensemble
 
         res = run_ensemble(
+            run_scenarios,
             scenario,
             ensemble,
             replications=replications,
@@ -496,6 +502,32 @@ def run_conditions(
     return {c.label: r for c, r in zip(conds, recs, strict=True)}
 
 
+def run_scenarios(
+    scenarios: Sequence[tuple[Scenario, str]],
+    *,
+    replications: int,
+    seed: int,
+    steps: int,
+    record_every: int,
+    execution: Execution | None = None,
+    progress: bool = False,
+    name: str = "",
+) -> list[list[RunRecord]]:
+    """:func:`run_cells` for (scenario, label) pairs: what sim.experiments.ensemble is given to
+    run its parameter sets' conditions (it cannot import this module: sim.run imports it)."""
+    cells = [Cell(scenario_hash(sc), sc, label) for sc, label in scenarios]
+    return run_cells(
+        cells,
+        replications=replications,
+        seed=seed,
+        steps=steps,
+        record_every=record_every,
+        execution=execution,
+        progress=progress,
+        name=name,
+    )
+
+
 def run_cells(
     cells: Sequence[Cell],
     *,
@@ -510,7 +542,7 @@ def run_cells(
     """Every cell's ``replications`` through the engine, on the same seeds (replication ``r`` of
     every cell uses ``SeedSequence(seed, spawn_key=(r,))``): the records of each cell in the
     order of the replications whatever the workers. What :func:`run_conditions` runs for a
-    run's conditions, and sim.experiments.ensemble for each parameter set's conditions."""
+    run's conditions, and :func:`run_scenarios` for an ensemble's sets and conditions."""
     how = execution or Execution()
     reps = replications
     out: list[list[RunRecord | None]] = [[None] * reps for _ in cells]
