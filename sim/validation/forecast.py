@@ -14,7 +14,7 @@ Seeds are the scenario's (``replication_seed(seed, r)``), so the figures equal t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +57,8 @@ class Forecast:
     ``dyads``: one row per unordered dyad (``a``, ``b`` in the world's order) and year-end
     (``year``, ``step``) with the shares ``p_none``, ``p_friendship``, ``p_alliance``.
     ``status``: per year-end, the focal state's status shares (one column per status) and its
-    mean alignment index ``alignment``.
+    mean alignment index ``alignment``. ``records``: the runs themselves (for scoring with
+    sim.validation.scoring without running them again).
     """
 
     scenario: Scenario
@@ -65,6 +66,7 @@ class Forecast:
     focal: str
     dyads: pd.DataFrame
     status: pd.DataFrame
+    records: list = field(default_factory=list)
 
 
 def load_forecast_scenario(path: str | Path = FORECAST_SCENARIO) -> Scenario:
@@ -117,7 +119,7 @@ def run_forecast(sc: Scenario, replications: int | None = None, focal: str = "IR
                 "alignment": float(np.mean([r.alignment[k, f] for r in recs])),
             }
         )
-    return Forecast(sc, n, focal, dyads, pd.DataFrame(rows))
+    return Forecast(sc, n, focal, dyads, pd.DataFrame(rows), recs)
 
 
 def dyad(fc: Forecast, a: str, b: str, year: int) -> pd.Series:
@@ -183,6 +185,16 @@ def score_dyads(fc: Forecast, targets: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def focal_rows(scored: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`score_dyads` for the focal dyads (either order) at the horizons, in
+    the order of ``FOCAL_DYADS`` and ``HORIZONS``."""
+    order = {frozenset(d): k for k, d in enumerate(FOCAL_DYADS)}
+    key = [order.get(frozenset((a, b)), -1) for a, b in zip(scored.a, scored.b, strict=True)]
+    out = scored.assign(_k=key)
+    out = out[(out._k >= 0) & out.year.isin(HORIZONS)]
+    return out.sort_values(["_k", "year"]).drop(columns="_k").reset_index(drop=True)
+
+
 def initial_levels(sc: Scenario) -> dict[tuple[str, str], int]:
     """The start's tie level per dyad: the ``ties`` field, and alliances among the founders of
     every treaty in force at step 0."""
@@ -238,8 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     ap = argparse.ArgumentParser(description="The Iran forecast (docs/FORECAST.md)")
-    ap.add_argument("--reactive-sanctions", action="store_true",
-                    help="add the October 2022 EU/UK sanctions on Iran (the sensitivity variant)")  # fmt: skip
+    ap.add_argument(
+        "--reactive-sanctions",
+        action="store_true",
+        help="add the October 2022 EU/UK sanctions on Iran (the sensitivity variant)",
+    )
     ap.add_argument("-r", "--replications", type=int, default=None)
     args = ap.parse_args(argv)
     sc = load_forecast_scenario()
