@@ -155,3 +155,35 @@ def test_run_with_estimated_defaults_takes_the_medians(tmp_path: Path) -> None:
     plain = sim.run(TOY, replications=2, steps=6, workers=1, figures=False)
     assert plain.meta["estimated_defaults"] is None
     assert plain.meta["identity"] != r.meta["identity"]
+
+
+def test_prim_box_finds_the_corner_where_the_outcome_lives() -> None:
+    rng = np.random.default_rng(7)
+    x = rng.uniform(size=(200, 3))
+    y = ((x[:, 1] > 0.7) & (x[:, 2] < 0.8)).astype(float)  # the verdict lives in one corner
+    low, high, inside = ens.prim_box(x, y)
+    assert y[inside].mean() == 1.0  # the box holds only sets with the outcome
+    assert inside.sum() >= 0.8 * y.sum()  # and most of them
+    assert 0.6 <= low[1] <= 0.75 and np.isinf(high[1])
+    assert 0.7 <= high[2] <= 0.85
+    assert np.isinf(low[0]) and np.isinf(high[0])  # an input that does not matter is not cut
+    flat_low, flat_high, flat_in = ens.prim_box(x, np.zeros(200))
+    assert flat_in.all() and np.isinf(flat_low).all() and np.isinf(flat_high).all()
+
+
+def test_boxes_report_the_prim_box_of_each_outcome() -> None:
+    draws = [{"a": float(v), "b": float(1 - v)} for v in np.linspace(0, 1, 20)]
+    rows = [
+        (s, "baseline", r, "X", int(draws[s]["a"] > 0.6 and r < 3), 0)
+        for s in range(20)
+        for r in range(4)
+    ]
+    o = pd.DataFrame(rows, columns=["set", "condition", "replication", "state", *ens.OUTCOMES])
+    boxes = ens._boxes(o, draws)
+    assert set(boxes.outcome) == {"non_aligned"}  # allied_stronger is 0 in every set: no box
+    assert boxes.box_share.iloc[0] == pytest.approx(0.75)  # 3 of 4 replications in the box
+    a = boxes[boxes.input == "a"]
+    assert len(a) == 0 or a.low.iloc[0] > 0.6
+    b = boxes[boxes.input == "b"]
+    assert len(b) == 0 or b.high.iloc[0] < 0.4
+    assert len(boxes) >= 1 and (boxes.sets <= 8).all()

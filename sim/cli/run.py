@@ -134,9 +134,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _ensemble(args: argparse.Namespace, pairs: list) -> int:
     """``--ensemble K``: print the ensemble's report and write its files (ensemble.json,
-    sets.csv, tests.csv, influence.csv, summary.txt) to ``--out`` (default
+    sets.csv, tests.csv, influence.csv, boxes.csv, summary.txt) to ``--out`` (default
     results/<scenario name>_ensemble)."""
     from sim.experiments.conditions import prepare
+    from sim.experiments.ensemble import FILES
     from sim.experiments.run import run
 
     sc, _ = prepare(args.scenario, seed=args.seed, steps=args.steps, overrides=pairs)
@@ -156,7 +157,7 @@ def _ensemble(args: argparse.Namespace, pairs: list) -> int:
     )
     result.save(out)  # type: ignore[union-attr]
     print(result.summary())
-    print(f"\nWrote {out}/ (ensemble.json, sets.csv, tests.csv, influence.csv, summary.txt)")
+    print(f"\nWrote {out}/ ({', '.join(FILES)})")
     return 0
 
 

@@ -15,6 +15,12 @@ its counterfactuals), and reports:
   Why not Sobol': the accepted sets are a sample of a non-rectangular region, not a Saltelli
   design, and Sobol' indices need independent inputs; rank correlation asks the question the
   reader has ("which constant, if it were higher, flips the verdict?") of the sets we have;
+- **where the verdict changes**: a PRIM box (Friedman & Fisher 1999) over the K sets: the
+  ranges of the drawn constants inside which the per-set share is highest, found by peeling
+  10% of the sets at a time off the end of one constant's range while the box keeps at least
+  10% of the sets; reported with its mean share against all sets' and the sets it holds. Few
+  sets make a box a description of this sample, not an inference — it says which corner of the
+  accepted region to look at;
 - **counterfactual differences as paired exact tests**: every condition runs on the same seeds
   and the same sets as the baseline, so run r of set k with a factor off is paired with run r of
   set k with it on; McNemar's exact test on the discordant pairs (statsmodels), Holm-corrected
@@ -56,7 +62,9 @@ ALPHA = 0.05
 OUTCOMES = ("non_aligned", "allied_stronger")
 DEFAULT_M = 20
 KIND = "hedgesim-ensemble"
-FILES = ("ensemble.json", "sets.csv", "tests.csv", "influence.csv", "summary.txt")
+FILES = ("ensemble.json", "sets.csv", "tests.csv", "influence.csv", "boxes.csv", "summary.txt")
+PEEL = 0.1  # PRIM: the share of the box's sets peeled off per step (Friedman & Fisher 1999)
+MIN_SUPPORT = 0.1  # PRIM: stop before the box holds fewer than this share of the sets
 
 
 # ------------------------------------------------------------------------------ statistics
@@ -102,6 +110,9 @@ class EnsembleResult:
             its p, the share in the sets below and above the constant's median.
         tests: per counterfactual, focal state and outcome: discordant pairs, difference of
             shares, exact McNemar p, Holm-adjusted p, and whether the effect is called.
+        boxes: per focal state and outcome (baseline): the PRIM box of the highest per-set
+            share, one row per constant it restricts (its low and high bound), with the box's
+            mean share, the mean over all sets and the number of sets in the box.
     """
 
     meta: dict[str, Any]
@@ -110,11 +121,13 @@ class EnsembleResult:
     headline: pd.DataFrame = field(init=False)
     influence: pd.DataFrame = field(init=False)
     tests: pd.DataFrame = field(init=False)
+    boxes: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
         self.headline = _headline(self.outcomes)
         self.influence = _influence(self.outcomes, self.draws)
         self.tests = _tests(self.outcomes)
+        self.boxes = _boxes(self.outcomes, self.draws)
 
     def share(self, state: str, outcome: str = "non_aligned", condition: str = "baseline"):
         """(pooled share, 5% and 95% of the per-set shares) of ``outcome`` for ``state``."""
@@ -155,6 +168,17 @@ class EnsembleResult:
                         for _, r in top.iterrows()
                     ]
                     lines.append(f"  what moves {outcome}: " + "; ".join(parts))
+                box = self.boxes[(self.boxes.state == state) & (self.boxes.outcome == outcome)]
+                if len(box):
+                    b = box.iloc[0]
+                    ranges = ", ".join(
+                        f"{r.input} {r.low:.3g}-{r.high:.3g}" for _, r in box.iterrows()
+                    )
+                    lines.append(
+                        f"  where {outcome} is most likely (PRIM box, {b.sets} of "
+                        f"{m['sets']} sets): {ranges}: {b.box_share:.0%} against "
+                        f"{b.all_share:.0%} over all sets"
+                    )
         t = self.tests
         if len(t):
             lines.append(
@@ -198,6 +222,7 @@ class EnsembleResult:
         _atomic(out / "sets.csv", per_set.merge(sets.reset_index(), on="set").to_csv(index=False))
         _atomic(out / "tests.csv", self.tests.to_csv(index=False))
         _atomic(out / "influence.csv", self.influence.to_csv(index=False))
+        _atomic(out / "boxes.csv", self.boxes.to_csv(index=False))
         _atomic(out / "summary.txt", self.summary() + "\n")
         doc = {"kind": KIND, **self.meta, "draws": self.draws}
         _atomic(out / "ensemble.json", json.dumps(doc, indent=1))
@@ -275,6 +300,75 @@ def _influence(o: pd.DataFrame, draws: list[dict[str, float]]) -> pd.DataFrame:
                         "share_high": float(y[x > med].mean()) if (x > med).any() else math.nan,
                     }
                 )
+    return pd.DataFrame(rows)
+
+
+def prim_box(
+    x: np.ndarray, y: np.ndarray, peel: float = PEEL, min_support: float = MIN_SUPPORT
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """PRIM's peeling (Friedman & Fisher 1999): the box of ``x`` (n, d) where ``y`` is highest.
+
+    Each step removes the ``peel`` share of the box's points (at least one) with the lowest or
+    the highest value of one input — whichever of the 2d candidate peels leaves the highest mean
+    ``y`` — and stops when no peel raises the mean or the box would hold fewer than
+    ``min_support`` of the points. Returns the box's lower and upper bounds (the extreme values
+    of its points; ``-inf``/``inf`` for an input never peeled) and the mask of points inside.
+    """
+    n, d = x.shape
+    inside = np.ones(n, dtype=bool)
+    low, high = np.full(d, -np.inf), np.full(d, np.inf)
+    floor = max(1, math.ceil(min_support * n))
+    while True:
+        count = int(inside.sum())
+        k = max(1, int(peel * count))
+        if count - k < floor:
+            break
+        best, best_mean = None, float(y[inside].mean())
+        for j in range(d):
+            v = np.sort(x[inside, j])
+            for side, cut in (("low", v[k - 1]), ("high", v[count - k])):
+                keep = inside & ((x[:, j] > cut) if side == "low" else (x[:, j] < cut))
+                if floor <= keep.sum() < count and y[keep].mean() > best_mean + 1e-12:
+                    best, best_mean = (j, side, cut, keep), float(y[keep].mean())
+        if best is None:
+            break
+        j, side, cut, inside = best
+        if side == "low":
+            low[j] = cut
+        else:
+            high[j] = cut
+    return low, high, inside
+
+
+def _boxes(o: pd.DataFrame, draws: list[dict[str, float]]) -> pd.DataFrame:
+    base = o[o.condition == "baseline"]
+    inputs = pd.DataFrame(draws)
+    rows = []
+    if inputs.empty:
+        return pd.DataFrame(rows)
+    for state, g in base.groupby("state", sort=False, observed=True):
+        per = g.groupby("set")[list(OUTCOMES)].mean()
+        x = inputs.loc[per.index].to_numpy(float)
+        for outcome in OUTCOMES:
+            y = per[outcome].to_numpy(float)
+            if np.ptp(y) == 0:
+                continue  # the same share in every set: no corner to find
+            low, high, inside = prim_box(x, y)
+            for j, name in enumerate(inputs.columns):
+                if np.isfinite(low[j]) or np.isfinite(high[j]):
+                    pts = x[inside, j]
+                    rows.append(
+                        {
+                            "state": state,
+                            "outcome": outcome,
+                            "input": name,
+                            "low": float(pts.min()),
+                            "high": float(pts.max()),
+                            "box_share": float(y[inside].mean()),
+                            "all_share": float(y.mean()),
+                            "sets": int(inside.sum()),
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
