@@ -267,9 +267,10 @@ def test_outputs_never_replace_special_files_and_write_through_links(tmp_path, c
     real.write_text("old")
     link = tmp_path / "link.csv"
     link.symlink_to(real)
-    assert main(["analyze", str(out), "--csv", str(link)]) == 0
-    capsys.readouterr()
-    assert link.is_symlink() and real.read_text().startswith("cell,")
+    # a link to a file hedgesim did not write is that file: refused, both left as they were
+    assert main(["analyze", str(out), "--csv", str(link)]) == 2
+    assert "not written by hedgesim" in capsys.readouterr().err
+    assert link.is_symlink() and real.read_text() == "old"
     dangling = tmp_path / "dangling"
     dangling.symlink_to(tmp_path / "nowhere")
     assert main(["run", TOY, *RUN, "--out", str(dangling)]) == 2
@@ -314,3 +315,29 @@ def test_a_rerun_without_figures_keeps_the_figures_on_hedgesims_list(tmp_path, c
     assert "figures/network.png" in json.loads((out / "run.json").read_text())["files"]
     assert main(["run", TOY, *RUN, "--out", str(out)]) == 0  # redraws its own figures
     capsys.readouterr()
+
+
+def test_a_named_output_file_hedgesim_did_not_write_is_never_replaced(tmp_path, capsys):
+    """``analyze --csv FILE``, ``landscape --csv FILE`` and ``plot --out FILE.png`` refuse a
+    file the user has there, before any work; hedgesim's own earlier output may be rewritten."""
+    spec = write_world(tmp_path, GRID)
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "-q", "-j", "1"]) == 0
+    mine = tmp_path / "thesis.csv"
+    mine.write_text("my table")
+    pic = tmp_path / "figure.png"
+    pic.write_bytes(b"my picture")
+    for argv in (
+        ["analyze", str(out), "--csv", str(mine)],
+        ["analyze", str(out), "--sensitivity-csv", str(mine)],
+        ["landscape", TOY, "--runs", "5", "--csv", str(mine)],
+        ["plot", str(out), "--out", str(pic), "--state", "IRN"],
+    ):
+        capsys.readouterr()
+        assert main(argv) == 2, argv
+        assert "not written by hedgesim" in capsys.readouterr().err
+    assert mine.read_text() == "my table" and pic.read_bytes() == b"my picture"
+    fresh = tmp_path / "fresh.csv"
+    assert main(["analyze", str(out), "--csv", str(fresh)]) == 0
+    assert main(["analyze", str(out), "--csv", str(fresh)]) == 0  # its own file: rewritten
+    assert fresh.read_text().startswith("cell,")

@@ -63,7 +63,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from sim.experiments.analysis import format_report
     from sim.experiments.sweep import analyze
     from sim.results.atomic import write_text
+    from sim.results.outdir import claim_file
 
+    for named in (args.csv, args.sensitivity_csv):  # refused before any work if taken
+        if named:
+            claim_file(named, "CSV")
     a = analyze(
         args.dir,
         status=args.status,

@@ -23,6 +23,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     from sim.landscape.bloc import BlocModel, propensity_matrix, reach_probabilities
     from sim.model.seeds import replication_seed
     from sim.results.atomic import writable_target, write_table
+    from sim.results.outdir import claim_file
     from sim.scenario.load import load_scenario
 
     pairs = overrides(args.set)
@@ -32,6 +33,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     else:
         out = default_out(sc.name, args.scenario, pairs, "_landscape.csv")
     writable_target(out)
+    claim_file(out, "landscape CSV")
     sizes = np.array([s.power for s in sc.states.values()])
     names = [s.name for s in sc.states.values()]
     p = propensity_matrix(sc, Path(args.scenario).resolve().parent)

@@ -308,13 +308,15 @@ def describe_kept(kept: list[str], limit: int = 6) -> str:
     return f"kept {len(kept)} {noun} hedgesim did not write: {', '.join(kept[:limit])}{more}"
 
 
-def refuse_conflicts(root: Path, taken: list[str], what: str = "output") -> None:
+def refuse_conflicts(
+    root: Path, taken: list[str], what: str = "output", instead: str = "choose another --out"
+) -> None:
     if taken:
         shown = ", ".join(taken[:6]) + (f" and {len(taken) - 6} more" if len(taken) > 6 else "")
         raise InputError.plain(
             str(root),
             f"holds {shown}, not written by hedgesim, where hedgesim would write its {what}; "
-            "hedgesim never replaces files it did not write: move them or choose another --out",
+            f"hedgesim never replaces files it did not write: move them or {instead}",
         )
 
 
@@ -383,7 +385,9 @@ def default_out(name: str, source: str, suffix: str = "") -> Path:
 
 
 @contextlib.contextmanager
-def claim(root: str | Path, rels: list[str], what: str) -> Iterator[Contents]:
+def claim(
+    root: str | Path, rels: list[str], what: str, instead: str = "choose another --out"
+) -> Iterator[Contents]:
     """Write ``rels`` into ``root``: lock it when it is a run or sweep directory, refuse names
     taken by files hedgesim did not write, record the names, then let the caller write."""
     root = Path(root)
@@ -400,7 +404,7 @@ def claim(root: str | Path, rels: list[str], what: str) -> Iterator[Contents]:
             ) from None
     try:
         c = survey(root)
-        refuse_conflicts(root, conflicts(c, rels), what)
+        refuse_conflicts(root, conflicts(c, rels), what, instead)
         from sim.results.atomic import writable_target
 
         for rel in rels:
@@ -416,6 +420,20 @@ def claim(root: str | Path, rels: list[str], what: str) -> Iterator[Contents]:
             lock.release()
 
 
+def claim_file(path: str | Path, what: str) -> Path:
+    """Check and record a single output file the user named (``analyze --csv FILE``,
+    ``landscape --csv FILE``): an existing file hedgesim did not write there is refused, not
+    replaced (the brief: no flag ever overwrites a file hedgesim did not write); the name is
+    recorded in the folder's ledger so the same command may rewrite it later."""
+    from sim.results.atomic import writable_target
+
+    path = Path(path)
+    writable_target(path)  # a device, a pipe or a broken link says so first
+    with claim(path.parent, [path.name], what, "name another file"):
+        pass
+    return path
+
+
 @contextlib.contextmanager
 def claim_figures(
     folder: Path, targets: list[Path], *, force: bool, locked: bool, explicit: bool
@@ -425,8 +443,8 @@ def claim_figures(
     The record is the run's or sweep's (``DIR/figures``), or the folder's own ledger: figures
     hedgesim drew before may be redrawn, a file of the same name that hedgesim did not write is
     never replaced, and ``--force`` also removes figures hedgesim drew there earlier that this
-    command does not redraw. A single file named by ``--out FILE`` is written as asked (when it is
-    a regular file or a new path), and recorded only where a record exists.
+    command does not redraw. A single file named by ``--out FILE`` is checked the same way: a new
+    path, or a figure hedgesim drew there before.
     """
     from sim.results.atomic import writable_target
 
@@ -451,11 +469,8 @@ def claim_figures(
     try:
         c = survey(root)
         rels = [prefix + t.name for t in targets]
-        if not explicit:
-            refuse_conflicts(root, conflicts(c, rels), "figures")
-        if explicit and c.kind is None:
-            yield  # a file the user named, in a folder hedgesim keeps no record of
-            return
+        # a file hedgesim did not write is never replaced, even one the user named
+        refuse_conflicts(root, conflicts(c, rels), "figure" if explicit else "figures")
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
