@@ -131,9 +131,7 @@ def run_tables(
     return out
 
 
-def tie_history(
-    ids: Sequence[str], results: Mapping[str, Sequence[RunRecord]]
-) -> pa.Table | None:
+def tie_history(ids: Sequence[str], results: Mapping[str, Sequence[RunRecord]]) -> pa.Table | None:
     """Every tie at the last step of each calendar year (scenarios with a ``start``), per
     condition and replication: what ``hedgesim fit`` scores against yearly data."""
     labels = list(results)

@@ -327,7 +327,9 @@ def scenario_with(
         return load_scenario(scenario, pairs, override_source)
     if not pairs:
         return scenario
-    doc = scenario.model_dump(mode="json")
+    # Python mode, not JSON: JSON turns a power series' integer years into strings, which the
+    # strict schema then rejects (every scenario with a power_series failed here)
+    doc = scenario.model_dump()
     return scenario_from_document(doc, f"<scenario {scenario.name}>", None, pairs, override_source)
 
 
