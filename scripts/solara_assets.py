@@ -12,8 +12,8 @@ Run with the Python of the environment that has solara installed::
     .venv/bin/python scripts/solara_assets.py
 
 It is idempotent (a package already in the cache is left alone) and fails, naming the package,
-when npm is missing, a download fails, or the installed solara asks for a different version than
-the one pinned here (update PINNED then).
+when npm is missing or a download fails. Versions: the one the installed solara's sources refer
+to, else the pin below (a newer solara that moves on is followed, and says so).
 """
 
 from __future__ import annotations
@@ -86,16 +86,15 @@ def main() -> int:
 
     cache = Path(settings.assets.proxy_cache_dir)
     wanted = wanted_versions(Path(solara.__file__).parent)
-    stale = {n: v for n, v in wanted.items() if v and v != {PINNED[n]}}
-    if stale:
-        lines = [
-            f"  {n}: solara refers to {sorted(v)}, pinned {PINNED[n]}" for n, v in stale.items()
-        ]
-        sys.exit(
-            f"solara {solara.__version__} loads other front-end versions than "
-            f"scripts/solara_assets.py pins:\n" + "\n".join(lines)
-        )
-    missing = {n: v for n, v in PINNED.items() if not (cache / f"{n}@{v}").is_dir()}
+    ambiguous = {n: sorted(v) for n, v in wanted.items() if len(v) > 1}
+    if ambiguous:
+        sys.exit(f"solara {solara.__version__} refers to several versions: {ambiguous}")
+    # the version the installed solara loads (a newer solara may move on), else the pin
+    versions = {n: next(iter(wanted[n])) if wanted[n] else v for n, v in PINNED.items()}
+    moved = {n: v for n, v in versions.items() if v != PINNED[n]}
+    if moved:
+        print(f"solara assets: solara {solara.__version__} loads {moved} (pinned: {PINNED})")
+    missing = {n: v for n, v in versions.items() if not (cache / f"{n}@{v}").is_dir()}
     if not missing:
         print(f"solara assets: all {len(PINNED)} packages in {cache}")
         return 0

@@ -2,14 +2,13 @@
 
 Checks the scenario first (a bad file is reported as by every command, before any server
 starts), then runs Solara's server on ``sim/view/app.py`` with the scenario's path in its
-environment and waits for it (Ctrl-C stops it). Needs the optional extra ``hedgesim[view]``.
+environment, in place of this process (Ctrl-C stops it). Needs the extra ``hedgesim[view]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -44,17 +43,15 @@ def cmd_view(args: argparse.Namespace) -> int:
             f"hedgesim view needs the 'view' extra ({exc.name} is missing): "
             "pip install 'hedgesim[view]'"
         ) from None
-    from sim.view.app import SCENARIO_ENV
+    from sim.view import SCENARIO_ENV
 
     env = {**os.environ, SCENARIO_ENV: str(Path(args.scenario).resolve())}
     print(f"hedgesim view: http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
-    with subprocess.Popen(server_command(args.port, args.host), env=env) as server:
-        try:
-            return server.wait()
-        except KeyboardInterrupt:
-            server.terminate()
-            server.wait()
-            raise
+    # The server replaces this process (exec, not a child): a signal that stops `hedgesim view`
+    # (Ctrl-C, a test's terminate) stops the server, and no orphan is left serving the port.
+    cmd = server_command(args.port, args.host)
+    os.execve(cmd[0], cmd, env)
+    return 0  # pragma: no cover - execve does not return
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:

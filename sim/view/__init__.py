@@ -6,3 +6,7 @@ model's inputs (``sim.view.inputs``), the figures and text it draws (``sim.view.
 the Solara page (``sim.view.app``). Nothing below this package imports it; it needs the optional
 extra ``hedgesim[view]`` (solara), which only ``sim.view.app`` and ``sim.view.components`` import.
 """
+
+SCENARIO_ENV = "HEDGESIM_VIEW_SCENARIO"
+"""The environment variable that hands the scenario's path from ``hedgesim view`` to the page
+(Solara imports ``sim/view/app.py`` in its own process)."""

@@ -14,10 +14,9 @@ from mesa.visualization import SolaraViz
 
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
+from sim.view import SCENARIO_ENV
 from sim.view.components import FocalTimeline, TieNetwork
 from sim.view.inputs import ViewModel, view_inputs
-
-SCENARIO_ENV = "HEDGESIM_VIEW_SCENARIO"
 
 
 def scenario() -> Scenario:

@@ -23,7 +23,7 @@ def TieNetwork(model: ViewModel) -> None:
     fig = solara.use_memo(lambda: network_figure(model), key)
     solara.FigureMatplotlib(fig, format="png", dependencies=key)
     with solara.Details("Ties as text"):
-        solara.Preformatted(tie_summary(model), classes=["hedgesim-ties"])
+        solara.v.Html(tag="pre", children=[tie_summary(model)], class_="hedgesim-ties")
 
 
 @solara.component
