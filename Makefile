@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 # Solara's browser side (scripts/solara_assets.py: exact versions, idempotent), fetched with npm.
 $(ASSETS): $(STAMP) scripts/solara_assets.py
 	@command -v npm >/dev/null || apt-get install -y -q npm || \
+	  (apt-get update -q && apt-get install -y -q npm) || \
 	  echo "warning: npm missing and could not be installed (apt-get install -y npm)"
 	$(PY) scripts/solara_assets.py
 	@touch $(ASSETS)
