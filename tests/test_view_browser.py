@@ -1,7 +1,7 @@
 """``hedgesim view`` in a real browser (Playwright driving Debian's chromium, headless).
 
 Each test starts the server on a free port and reads the page as a user would: the clock
-("Step 3 of 120 · March 2007"), the ties listed under "Ties as text", the figures' pixels. The
+("Step 3 of 200 · March 2005"), the ties listed under "Ties as text", the figures' pixels. The
 two tests run side by side under ``pytest -n 2``. Missing chromium or Solara assets FAIL the
 tests with what to install (``make test`` installs both), never a silent skip.
 """
@@ -15,11 +15,9 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import Page, expect  # no importorskip: a missing extra must fail
 
 from tests.view_server import CHROMIUM, LAUNCH_ARGS, ROOT, missing_setup, view_server
-
-pytest.importorskip  # noqa: B018 - the imports below fail loudly if the view extra is missing
-from playwright.sync_api import Page, expect  # noqa: E402
 
 STEP_0 = re.compile(r"^Step 0 ")
 TIMEOUT_MS = 60_000  # a first page load compiles Solara's front-end on a shared 2-core machine
