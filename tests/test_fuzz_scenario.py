@@ -53,7 +53,9 @@ def check(text: str | bytes) -> None:
             line = str(p)
             assert "\n" not in line, line
             assert LINE.match(line), line
-    assert time.perf_counter() - t0 < 5.0  # generous: CI shares two cores with other tests
+    # a hang guard, not a speed test: the slowest case (10,000 brackets) takes ~1.2 s alone and
+    # was seen past 5 s with the machine shared by four test runs
+    assert time.perf_counter() - t0 < 20.0
 
 
 @st.composite

@@ -46,7 +46,12 @@ def _tmp(tmp_path):
 
 
 def test_shipped_scenarios_load():
-    expected = {"iran_2021": (13, ["IRN"]), "toy_triangle": (4, ["S"]), "europe_1936": (17, None)}
+    expected = {
+        "iran_2021": (13, ["IRN"]),
+        "iran_2021_forecast": (13, ["IRN"]),
+        "toy_triangle": (4, ["S"]),
+        "europe_1936": (17, None),
+    }
     for path in (ROOT / "scenarios").glob("*.yaml"):
         sc = load_scenario(path)
         n, focal = expected[path.stem]

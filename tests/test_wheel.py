@@ -33,6 +33,8 @@ def installed(tmp_path_factory) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "sim", src / "sim", symlinks=True, ignore=ignore)
     shutil.copytree(ROOT / "scenarios", src / "scenarios", ignore=ignore)
+    patterns = Path("validation", "patterns")
+    shutil.copytree(ROOT / patterns, src / patterns, ignore=ignore)
     dist = tmp / "dist"
     built = subprocess.run(
         [
@@ -105,3 +107,8 @@ def test_the_wheel_runs_a_shipped_example_outside_the_repository(installed, tmp_
     meta = json.loads((work / "toy" / "run.json").read_text())
     assert version.stdout.split() == ["hedgesim", meta["versions"]["hedgesim"]]
     assert meta["status"] == "complete" and (work / "toy" / "states.parquet").is_file()
+    # the pattern suite ships with the wheel: `hedgesim validate` runs all of it
+    shipped = sorted(p.stem for p in (ROOT / "validation" / "patterns").glob("*.yaml"))
+    validate = hedgesim("validate")
+    assert validate.returncode == 0, validate.stdout[-2000:] + validate.stderr[-2000:]
+    assert f"({len(shipped)} patterns in" in validate.stdout

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from sim.cli.common import MAX_REPLICATIONS, bounded_int, overrides
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "validation" / "patterns"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "validation" / "pattern_worlds"
+"""validation/patterns/ (a link in the source tree, package data in a wheel)."""
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

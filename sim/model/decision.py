@@ -220,22 +220,31 @@ class DecisionRule:
         theta = R * (s[None, :] / (s[:, None] + s[None, :]))
         np.fill_diagonal(theta, 0.0)
         order = np.argsort(-theta, axis=1, kind="stable")[:, :MAX_THREATS]
-        keep = np.take_along_axis(theta, order, axis=1) > 0
-        ei = np.repeat(np.arange(self.n), keep.sum(axis=1))
-        ek = order[keep]
+        keep = np.take_along_axis(theta, order, axis=1) > 0  # a prefix of each row (sorted)
+        # Edges are laid out padded, M slots per threatened state (M: the most edges any state
+        # has), so that a state's edges are one block and summing them is M - 1 whole-array
+        # additions (see _sum_edges) rather than a reduceat over ragged segments, which numpy
+        # runs column by column. A padding slot has weight 0 and its rival is the state itself.
+        counts = keep.sum(axis=1)
+        threatened = np.flatnonzero(counts)
+        slots = int(counts.max()) if len(threatened) else 0
+        valid = keep[threatened, :slots]  # (A, M)
+        ei = np.repeat(threatened, slots)
+        ek = np.where(valid, order[threatened, :slots], threatened[:, None]).ravel()
+        valid = valid.ravel()
         self.ei, self.ek = ei, ek
+        self._threatened, self._slots = threatened, slots
         self._edges = np.arange(len(ei))
         # edge arrays are float32: they are (E, N) per step, the hot path of large worlds
         f32 = np.float32
-        self.edge_rival_power = s[ek][:, None].astype(f32)  # (E, 1)
+        self.edge_rival_power = np.where(valid, s[ek], 1.0)[:, None].astype(f32)  # (E, 1)
         self.edge_own_power = s[ei].astype(f32)  # (E,)
         # edge weight: rivalry, the state's security weight and the rival's power
         w_sec = m.security.weight * pref["security"]
-        self.edge_weight = (R[ei, ek] * w_sec[ei] * s[ek])[:, None].astype(f32)
+        self.edge_weight = np.where(valid, R[ei, ek] * w_sec[ei] * s[ek], 0.0)[:, None].astype(f32)
         self._s32 = s.astype(f32)
         self._rho32 = self.rho.astype(f32)
-        first = np.flatnonzero(np.r_[True, ei[1:] != ei[:-1]]) if len(ei) else np.zeros(0, int)
-        self._segments, self._threatened = first, ei[first]
+        self._rho_levels = self._rho32[1:, None, None]  # friendship, alliance
         # -- the part of a partner's help that events alone change: rivalry with it, perceived
         # hedging (H0); distrust is learned, so it is applied each step
         hedging_on = self.enabled["partner_hedging"]
@@ -245,8 +254,12 @@ class DecisionRule:
         self.help_raw = help_static.copy()
         if hedging_on:
             help_static = help_static * np.clip(1.0 - self.w_hedge[:, None] * dy.hedging, 0, None)
-            self.edge_w_hedge = self.w_hedge[ei][:, None].astype(f32)  # (E, 1)
-            self._tau32 = TIE_WEIGHT.astype(f32)
+            # the discount of j's help against k by j's tie with k, by edge and level of that
+            # tie: max(0, 1 - h_i tau(L[j, k])), looked up from the flat (E, 3) table
+            w_edge = self.w_hedge[ei][:, None].astype(f32)  # (E, 1)
+            table = np.maximum(f32(1.0) - TIE_WEIGHT.astype(f32) * w_edge, f32(0.0))
+            self._tied_table = table.ravel()
+            self._tied_offset = (3 * np.arange(len(ei)))[:, None]  # (E, 1)
         self.help_static = help_static.astype(f32)
         self.help_raw = self.help_raw.astype(f32)
         distrust_on = self.enabled["historical_distrust"]
@@ -304,29 +317,43 @@ class DecisionRule:
         ``B[e, j] = s_j (1 - R[i, j]) (1 - h_i H0[i, j]) (1 - d_i D[i, j]) (1 - h_i tau(L[j, k]))``
         for the edge ``e = (i, k)``, zero for ``j = k`` (a rival does not help against itself)
         and ``j = i``; and ``rho[e, j]``, the reliability of i's current tie level with j.
+        Ties are symmetric (consent), so ``L[j, k]`` is read as row k of ``L``.
         """
         f = self.help_static if hedging else self.help_raw
         if distrust and self.w_distrust is not None:
-            f = f * np.clip(1.0 - self.w_distrust * D, 0.0, None).astype(np.float32)
+            trust = 1.0 - self.w_distrust * D
+            np.maximum(trust, 0.0, out=trust)
+            f = f * trust.astype(np.float32)
         base = f * self._s32
         B = base[..., self.ei, :]  # (..., E, N)
         B[..., self._edges, self.ek] = 0.0  # a rival does not help against itself
         if hedging and self.w_hedge is not None:
-            # j's ties with the rival k of each edge, as (..., E, N)
-            tied = self._tau32.take(L)[..., :, self.ek].swapaxes(-1, -2)
-            tied *= self.edge_w_hedge
-            np.subtract(np.float32(1.0), tied, out=tied)
-            np.maximum(tied, np.float32(0.0), out=tied)
+            # j's ties with the rival k of each edge, as (..., E, N), through the table
+            code = L[..., self.ek, :] + self._tied_offset
+            tied = self._tied_table.take(code)
             B = B * tied if B.ndim < tied.ndim else np.multiply(B, tied, out=B)
-        return B, self._rho32.take(L)[..., self.ei, :]
+        return B, self._rho32.take(L[..., self.ei, :])
+
+    def _sum_edges(self, v: np.ndarray) -> np.ndarray:
+        """(..., E, M) values per threat edge summed over each state's edges: (..., A, M) for
+        the threatened states, in the order ``np.add.reduceat`` over its edges adds them (the
+        first edge plus the sum of the others, left to right), so the sums are bit-for-bit
+        those of the ragged layout; padding slots add exact zeros."""
+        slots = self._slots
+        v = v.reshape((*v.shape[:-2], len(self._threatened), slots, v.shape[-1]))
+        if slots == 1:
+            return v[..., 0, :]
+        rest = v[..., 1, :].copy()
+        for p in range(2, slots):
+            rest += v[..., p, :]
+        rest += v[..., 0, :]  # commutative: x0 + rest, as reduceat adds them
+        return rest
 
     def _rows(self, edge_values: np.ndarray) -> np.ndarray:
         """(..., E, M) values per threat edge summed into (..., N, M) per threatened state."""
         out = np.zeros((*edge_values.shape[:-2], self.n, edge_values.shape[-1]))  # float64
-        if len(self._segments):
-            out[..., self._threatened, :] = np.add.reduceat(
-                edge_values, self._segments, axis=edge_values.ndim - 2
-            )
+        if len(self._threatened):
+            out[..., self._threatened, :] = self._sum_edges(edge_values)
         return out
 
     def security(
@@ -342,21 +369,21 @@ class DecisionRule:
         attend to their ``MAX_THREATS`` most threatening rivals (``R s_k / (s_i + s_k)``).
         """
         B, rho_now = self._edge_help(L, D, hedging, distrust)
-        current = rho_now * B
-        self._edge_cache = (B, current)
+        current = rho_now
+        current *= B
         muster = self.edge_own_power + current.sum(axis=-1)  # (..., E)
+        self._edge_cache = (B, current, muster)
         d0 = muster[..., None] - current  # the power i musters without j
         d0 += self.edge_rival_power
+        # both levels at once: (2, ..., E, N)
+        x = self._per_pair(self._rho_levels) * B
+        v = d0 + x
+        v *= d0
+        np.divide(x, v, out=v)
+        v *= self.edge_weight
         out = np.zeros((2, *L.shape))
-        for level, r in enumerate(self._rho32[1:]):
-            x = r * B
-            v = d0 + x
-            v *= d0
-            np.divide(x, v, out=v)
-            v *= self.edge_weight
-            if len(self._segments):
-                rows = out[level]  # a view: the level axis first, then the batch's
-                rows[..., self._threatened, :] = np.add.reduceat(v, self._segments, axis=v.ndim - 2)
+        if len(self._threatened):
+            out[..., self._threatened, :] = self._sum_edges(v)
         return out
 
     def transfer(self, sec: Pair) -> np.ndarray:
@@ -540,8 +567,7 @@ class DecisionRule:
         others = m.sum(axis=-2, keepdims=True) - m  # members other than i
         value += (others - 1.0) * self.p.alliance_cost
         if sec is not None:
-            B, current = self._edge_cache
-            muster = self.edge_own_power + current.sum(axis=-1)  # (..., E)
+            B, current, muster = self._edge_cache
             base = muster[..., None] - np.matmul(current, m) + self.edge_rival_power  # (..., E, T)
             B_t = np.matmul(B, m)
             w = self.edge_weight

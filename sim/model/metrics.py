@@ -60,18 +60,23 @@ def hedging_index(ties: np.ndarray, rivalry: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
-def alignment_index(ties: np.ndarray, rivalry: np.ndarray) -> np.ndarray:
+def alignment_index(
+    ties: np.ndarray, rivalry: np.ndarray, hedging: np.ndarray | None = None
+) -> np.ndarray:
     """How firmly a state is aligned with one side, in [0, 1], with no threshold; shape (..., N).
 
     ``AI = (alliance weight / tie weight) * (1 - hedging index)``: the share of its ties that
     are binding, times how little they spread across rival camps. 1: allied, and all its
     partners at peace with each other; 0: no alliance (or no tie); in between, alliances mixed
-    with friendships, or ties across rival camps.
+    with friendships, or ties across rival camps. ``hedging``: the :func:`hedging_index` of the
+    same ties, when the caller has it already (it is the costly part on large worlds).
     """
     t = TIE_WEIGHT[ties]
     tot = t.sum(axis=-1)
     binding = np.divide((ties == 2).sum(axis=-1), tot, out=np.zeros_like(tot), where=tot > 0)
-    return binding * (1.0 - hedging_index(ties, rivalry))
+    if hedging is None:
+        hedging = hedging_index(ties, rivalry)
+    return binding * (1.0 - hedging)
 
 
 def allied_with_stronger(ties: np.ndarray, power: np.ndarray) -> np.ndarray:

@@ -166,8 +166,8 @@ class AlignmentModel(Dynamics):
         self.recorder.collect(self)  # also sets self.turnover
         ties, rivalry = self.ties, self.dyadic.rivalry
         codes = self.statuses
-        align = alignment_index(ties, rivalry)
         hedge = hedging_index(ties, rivalry)
+        align = alignment_index(ties, rivalry, hedge)
         n_all = (ties == 2).sum(axis=-1)
         n_fr = (ties == 1).sum(axis=-1)
         up = allied_with_stronger(ties, self.attrs.power)

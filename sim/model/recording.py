@@ -124,8 +124,9 @@ class Recorder:
             T = T_all[start:stop]
             st = status(T, threshold <= R)
             stat.append(st)
-            hedge.append(hedging_index(T, R).astype(np.float32))
-            align.append(alignment_index(T, R).astype(np.float32))
+            h = hedging_index(T, R)
+            hedge.append(h.astype(np.float32))
+            align.append(alignment_index(T, R, h).astype(np.float32))
             system.append(system_metrics(T, st, turnover[start:stop]))
             start = stop
         steps = np.array(self.steps, dtype=np.int32)

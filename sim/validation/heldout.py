@@ -16,6 +16,11 @@ against the logistic peer and persistence:
   plus formation and termination (AUC among the dyads unallied / allied in 2011).
 - **(b) the Iran world**, 2005-2021, against validation/targets/iran_2005_2021.csv, with the
   baselines given the 2005 ties only (the horizon the model has).
+- **(c) a forecast**: the Iran world run on from August 2021 to December 2024
+  (scenarios/iran_2021_forecast.yaml, observed 2021 ties, the exogenous post-2021 events as data;
+  sim.validation.forecast) against validation/targets/iran_2022_2024.csv, written after the
+  forecast (docs/FORECAST.md). The baselines know the 2021 ties only: persistence carries them,
+  the logistic is fitted on 2021.
 
 Nothing here is tuned: every world comes from sim.scenario.build_world with the schema's defaults.
 """
@@ -37,8 +42,14 @@ from sim.scenario.build_world import build_world
 from sim.scenario.datasets import Request, top_states
 from sim.scenario.load import load_scenario, loads_scenario
 from sim.scenario.schema import Scenario
-from sim.validation import fit
-from sim.validation.scoring import dyad_features, read_targets, score_run, ties_from_records
+from sim.validation import fit, forecast
+from sim.validation.scoring import (
+    Targets,
+    dyad_features,
+    read_targets,
+    score_run,
+    ties_from_records,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 IRAN_SCENARIO = ROOT / "scenarios" / "iran_2021.yaml"
@@ -61,6 +72,8 @@ class Size:
     decade (measured over 100 years on both held-out worlds; the table's notes print the last two
     decades every time, so a drift would show). ``window_years``: the year-ends averaged at the
     end (smoother probabilities than one snapshot).
+    ``forecast_replications``: runs of the forecast (c), a 13-state, 40-step world that costs
+    about 5 ms a run; the full size is the scenario's own 200 (the figures of docs/FORECAST.md).
     """
 
     name: str
@@ -68,10 +81,11 @@ class Size:
     replications: int
     settle_years: int
     window_years: int
+    forecast_replications: int = 200
 
 
 FULL = Size("full", 40, 20, 50, 10)
-QUICK = Size("quick", 12, 2, 6, 2)
+QUICK = Size("quick", 12, 2, 6, 2, 4)
 
 
 @dataclass(frozen=True)
@@ -290,6 +304,48 @@ def iran_test(size: Size, report: Report) -> None:
     )
 
 
+# --------------------------------------------------------------------------- (c)
+
+
+def forecast_targets() -> Targets:
+    """The observed ties the forecast is scored on: the 2021 rows of the Iran table (what the
+    baselines may know: the start) and the 2022-2024 table."""
+    before = read_targets(IRAN_TARGETS)
+    after = read_targets(forecast.FORECAST_TARGETS)
+    table = pd.concat([before.table[before.table.year == 2021], after.table], ignore_index=True)
+    return Targets(table, "levels", f"{IRAN_TARGETS.name} (2021) + {after.source}")
+
+
+def forecast_test(size: Size, report: Report) -> None:
+    """(c): the forecast from August 2021 against what happened in 2022-2024."""
+    sc = forecast.load_forecast_scenario()
+    fc = forecast.run_forecast(sc, size.forecast_replications)
+    recs = fc.records
+    rep = score_run(ties_from_records(compile_world(sc), sc, recs), forecast_targets(), "start")
+    span = next(y for y in rep.rows.year.unique() if isinstance(y, str))
+    for r in rep.rows[rep.rows.year == span].itertuples():
+        what = "alliance" if r.measure == "alliance" else "any tie"
+        report.rows.append(
+            Row(f"(c) Iran forecast {span}, {what}", r.predictor, r.n, r.ties, r.auc, r.brier,
+                r.share_at_half, r.expected_share,
+                "2021 ties carried" if r.predictor == "persistence" else r.note)
+        )  # fmt: skip
+    observed = pd.read_csv(forecast.FORECAST_TARGETS)
+    scored = forecast.score_dyads(fc, observed)
+    focal = forecast.focal_rows(scored)
+    report.notes.append(
+        f"(c) {sc.name}: {len(recs)} runs x {sc.params.steps} steps from 2021-09; focal dyads "
+        "(observed; P(none/friendship/alliance); three-level Brier): "
+        + "; ".join(
+            f"{r.a}-{r.b} {r.year} {r.tie} ({r.p_none:.2f}/{r.p_friendship:.2f}/"
+            f"{r.p_alliance:.2f}; {r.brier3:.2f})"
+            for r in focal.itertuples()
+        )
+        + f"; hits over all {len(scored)} dyad-years {int(scored.hit.sum())}, "
+        f"persistence {int((scored.persist_brier3 == 0).sum())}"
+    )
+
+
 # --------------------------------------------------------------------------- all of it
 
 
@@ -300,6 +356,7 @@ def run(size: Size = FULL) -> Report:
         structure_test(train, test, size, report)
     transition_test(size, report)
     iran_test(size, report)
+    forecast_test(size, report)
     return report
 
 
