@@ -61,8 +61,13 @@ def digest(*arrays: np.ndarray) -> str:
 
 
 def record_hashes(records: list) -> dict[str, str]:
-    """One hash per RunRecord field over all replications in order."""
-    return {f.name: digest(*(getattr(r, f.name) for r in records)) for f in fields(records[0])}
+    """One hash per RunRecord array field over all replications in order (the record's
+    ``calendar``, the scenario's start and step unit, is metadata, not a result)."""
+    return {
+        f.name: digest(*(getattr(r, f.name) for r in records))
+        for f in fields(records[0])
+        if isinstance(getattr(records[0], f.name), np.ndarray)
+    }
 
 
 def switched_off(sc: Scenario, mechanism: str) -> Scenario:

@@ -40,6 +40,7 @@ from sim.cli import (  # noqa: E402
     schema,
     sweep,
     validate,
+    view,
 )
 from sim.cli.common import Parser  # noqa: E402
 from sim.errors import EXIT_ENVIRONMENT, EXIT_INTERRUPTED, HedgesimError  # noqa: E402
@@ -57,6 +58,7 @@ COMMANDS = (
     build_world,
     fit,
     examples,
+    view,
 )
 
 

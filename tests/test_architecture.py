@@ -122,6 +122,27 @@ def test_floors_are_few_and_nothing_low_imports_what_is_above_it() -> None:
         assert all(floors[d] < floors[m] for d in deps), m
 
 
+def test_the_view_sits_on_top_and_only_the_view_needs_solara() -> None:
+    """sim.view may use the model, the scenario and the plots; below it, nothing imports it (only
+    the command that serves it, deferred), and solara/mesa.visualization stay inside it, so the
+    optional extra hedgesim[view] is needed only to view."""
+    view = {m for m in GRAPH if m == "sim.view" or m.startswith("sim.view.")}
+    assert {"sim.view.app", "sim.view.components", "sim.view.figures", "sim.view.inputs"} <= view
+    users = {m for m, deps in GRAPH.items() if deps & view} - view
+    assert users <= {"sim.cli.view"}, users
+    for m in view:
+        allowed = ("sim.view", "sim.model", "sim.scenario", "sim.plots", "sim.errors")
+        assert all(d.startswith(allowed) for d in GRAPH[m]), (m, GRAPH[m])
+    for m, path in MODULES.items():
+        tree = ast.parse(path.read_text())
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names} | {
+            n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+        }
+        uses = {x for x in names if x.split(".")[0] == "solara" or x == "mesa.visualization"}
+        if m not in view and m != "sim.cli.view":
+            assert not uses, (m, uses)
+
+
 def test_modules_over_500_lines_say_why() -> None:
     long = []
     for m, path in MODULES.items():

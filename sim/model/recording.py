@@ -50,6 +50,7 @@ class RunRecord:
     final_members: np.ndarray  # (treaties, N) bool: treaty membership at the end
     history_steps: np.ndarray  # (P,) int32: year-end steps kept in full (empty: no calendar)
     history_ties: np.ndarray  # (P, N, N) int8: every tie at those steps
+    calendar: tuple[str, str] | None = None  # the scenario's (start, step unit), if it has a start
 
 
 class Recorder:
@@ -59,6 +60,8 @@ class Recorder:
         self.every = every
         self.window = model.params.verdict_window
         self.keep = set(model.history_steps)
+        w = model.world
+        self.calendar = None if w.start is None else (w.start, w.step)
         self.collector = mesa.DataCollector(
             model_reporters={"ties": "snapshot", "turnover": "turnover"}
         )
@@ -158,4 +161,5 @@ class Recorder:
             final_members=members.copy(),
             history_steps=steps[kept],
             history_ties=T_all[kept].astype(np.int8),
+            calendar=self.calendar,
         )

@@ -179,3 +179,14 @@ def save(fig: Figure, path: str | Path) -> Path:
     with mpl.rc_context(_RC), atomic_path(path) as tmp:
         fig.savefig(tmp, format=ext, dpi=150, metadata=metadata)
     return path
+
+
+def date_axis(start: str | None, step: str) -> Callable[[Any], np.ndarray]:
+    """Steps -> x values: dates (first day of each step's period) when the scenario has a
+    calendar (``start``), else the steps themselves. Why: a reader thinks "March 2007", not
+    "step 27"; matplotlib labels ``datetime64`` values as dates by itself."""
+    if start is None:
+        return lambda steps: np.asarray(steps)
+    from sim.scenario.calendar import step_dates
+
+    return lambda steps: step_dates(start, step, np.asarray(steps, dtype=np.int64))

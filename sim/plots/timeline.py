@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib as mpl
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -58,6 +59,15 @@ def plot_timeline(
     shares = counts.div(n_per_step, axis=0)
     steps = shares.index.to_numpy()
     name = name or state
+    # tables of a scenario with a calendar carry each step's date: the time axis shows dates
+    dated = "date" in df.columns
+    when = df.groupby("step")["date"].first() if dated else None
+    xlabel = "date" if dated else "step"
+
+    def x_of(s: np.ndarray) -> np.ndarray:
+        if when is None:
+            return s
+        return pd.to_datetime(when.reindex(s)).to_numpy()
 
     if show_ties is None:
         show_ties = ax is None or ties_ax is not None
@@ -76,7 +86,7 @@ def plot_timeline(
             ties_ax.spines["right"].set_visible(True)
 
     ax.stackplot(
-        steps,
+        x_of(steps),
         *(shares[s].to_numpy() for s in STATUSES),
         labels=[STATUS_LABELS[s] for s in STATUSES],
         colors=[STATUS_COLOURS[s] for s in STATUSES],
@@ -85,10 +95,10 @@ def plot_timeline(
     )
     ax.set_ylim(0, 1)
     if len(steps) > 1:
-        ax.set_xlim(steps.min(), steps.max())
+        ax.set_xlim(x_of(steps)[0], x_of(steps)[-1])
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel("share of replications")
-    ax.set_xlabel("step")
+    ax.set_xlabel(xlabel)
     handles, labels = ax.get_legend_handles_labels()
     # Legend top-to-bottom in the same order as the stack reads top-to-bottom.
     ax.legend(
@@ -105,7 +115,7 @@ def plot_timeline(
         mean = grouped.mean().sort_index()
         q10 = grouped.quantile(0.10).sort_index()
         q90 = grouped.quantile(0.90).sort_index()
-        x = mean.index.to_numpy()
+        x = x_of(mean.index.to_numpy())
         for col, level in (("n_alliances", "alliance"), ("n_friendships", "friendship")):
             style = LEVEL_STYLE[level]
             ties_ax.fill_between(
@@ -134,5 +144,5 @@ def plot_timeline(
         if own_panels:
             ax.set_xlabel("")
             ax.tick_params(labelbottom=False)
-            ties_ax.set_xlabel("step")
+            ties_ax.set_xlabel(xlabel)
     return fig

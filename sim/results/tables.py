@@ -128,7 +128,22 @@ def run_tables(
     history = tie_history(ids, results)
     if history is not None:
         out["tie_history"] = history
+    calendar = next((rec.calendar for recs in results.values() for rec in recs), None)
+    if calendar is not None:
+        for name in ("system", "states", "tie_history"):
+            if name in out:
+                out[name] = with_dates(out[name], *calendar)
     return out
+
+
+def with_dates(table: pa.Table, start: str, step: str) -> pa.Table:
+    """``table`` with a ``date`` column after ``step``: the first day of each step's period
+    (sim.scenario.calendar), so a reader need not know the scenario's start and step length."""
+    from sim.scenario.calendar import step_dates
+
+    dates = step_dates(start, step, table.column("step").to_numpy())
+    at = table.schema.get_field_index("step") + 1
+    return table.add_column(at, "date", pa.array(dates, pa.date32()))
 
 
 def tie_history(ids: Sequence[str], results: Mapping[str, Sequence[RunRecord]]) -> pa.Table | None:

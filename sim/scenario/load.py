@@ -1,4 +1,4 @@
-"""Loading a scenario: YAML -> overrides -> schema -> cross-checks.
+"""Loading a scenario: YAML -> overrides -> schema -> dates -> cross-checks.
 
 Every problem is reported where the user wrote it: ``file:line:col: field.path: message``, or,
 for a value an override set, ``--set: field.path: message`` (the override's source). The result is
@@ -19,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import InputError, PathPart, Problem
+from sim.scenario.dates import as_written, date_problems, resolve_dates
 from sim.scenario.paths import (
     OVERRIDE_SOURCE,
     Override,
@@ -110,7 +111,7 @@ def cross_check(sc: Scenario) -> list[tuple[tuple[PathPart, ...], str]]:
             if len(set(lst)) != len(lst):
                 bad.append((("sanctions", i, name), "lists a state twice"))
         if reg.end is not None and reg.end <= reg.start:
-            bad.append((("sanctions", i, "end"), f"must be after start ({reg.start})"))
+            bad.append(_order(("sanctions", i), reg, "end", "start"))
     for i, ev in enumerate(sc.events):
         lo, hi = FIELD_RANGES[ev.field]
         per_state = ev.field in STATE_FIELDS
@@ -134,15 +135,15 @@ def cross_check(sc: Scenario) -> list[tuple[tuple[PathPart, ...], str]]:
                     bad.append((path, f"must be between {lo:g} and {hi:g}, got {v!r}"))
                 elif ev.mode == "add" and abs(v) > hi - lo:
                     bad.append((path, f"change larger than the field's range ({hi - lo:g})"))
-        if ev.until is not None and ev.until <= ev.step:
-            bad.append((("events", i, "until"), f"must be after step ({ev.step})"))
+        if ev.until is not None and ev.step is not None and ev.until <= ev.step:
+            bad.append(_order(("events", i), ev, "until", "step"))
     for i, tr in enumerate(sc.treaties):
         for k, sid in enumerate(tr.members):
             known(("treaties", i, "members", k), sid)
         if len(set(tr.members)) != len(tr.members):
             bad.append((("treaties", i, "members"), "lists a state twice"))
         if tr.end is not None and tr.end <= tr.start:
-            bad.append((("treaties", i, "end"), f"must be after start ({tr.start})"))
+            bad.append(_order(("treaties", i), tr, "end", "start"))
     names = [tr.name for tr in sc.treaties]
     for i, tr in enumerate(sc.treaties):
         if names.count(tr.name) > 1:
@@ -175,6 +176,18 @@ def cross_check(sc: Scenario) -> list[tuple[tuple[PathPart, ...], str]]:
         bad.append((("landscape", "csv"), "give propensity or csv, not both"))
     dyads("landscape.propensity", sc.landscape.propensity, -math.inf, math.inf)
     return bad
+
+
+def _order(
+    at: tuple[PathPart, ...], item: object, late: str, early: str
+) -> tuple[tuple[PathPart, ...], str]:
+    """``late`` is not after ``early``: the problem at the field the user wrote (a step field or
+    its dated twin), naming both as written."""
+    late_field, late_text = as_written(item, late)
+    early_field, early_text = as_written(item, early)
+    if late_field == late:
+        return (*at, late), f"must be after {early_field} ({early_text})"
+    return (*at, late_field), f"must be after {early_field} ({early_text}); this is {late_text}"
 
 
 def _fail(
@@ -254,6 +267,10 @@ def validate_document(
         sc = Scenario.model_validate(doc)
     except ValidationError as exc:
         raise _fail(pydantic_problems(exc), source, node, overridden, override_source) from None
+    bad = date_problems(sc)
+    if bad:
+        raise _fail(bad, source, node, overridden, override_source)
+    resolve_dates(sc)  # dates become steps before the checks that compare steps
     bad = cross_check(sc)
     if bad:
         raise _fail(bad, source, node, overridden, override_source)
@@ -310,7 +327,9 @@ def scenario_with(
         return load_scenario(scenario, pairs, override_source)
     if not pairs:
         return scenario
-    doc = scenario.model_dump(mode="json")
+    # Python mode, not JSON: JSON turns a power series' integer years into strings, which the
+    # strict schema then rejects (every scenario with a power_series failed here)
+    doc = scenario.model_dump()
     return scenario_from_document(doc, f"<scenario {scenario.name}>", None, pairs, override_source)
 
 

@@ -35,6 +35,8 @@ Unit = _bounded(UNIT)
 Power = _bounded(POWER)
 Weight = _bounded(WEIGHT)
 Dyads = dict[StateId, dict[StateId, float]]
+Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+"""A calendar month, ``YYYY-MM`` (a scenario's ``start``, dates of events and regimes)."""
 
 MECHANISMS: tuple[str, ...] = (
     "security",
@@ -92,6 +94,17 @@ FIELD_RANGES: dict[str, tuple[float, float]] = {
     **{f"preferences.{p}": WEIGHT for p in PREFERENCES},
 }
 """Range of every field an event may change (changes are clipped to it)."""
+
+
+DATE_FIELDS: dict[str, dict[str, str]] = {
+    "sanctions": {"start_date": "start", "end_date": "end"},
+    "treaties": {"start_date": "start", "end_date": "end"},
+    "events": {"date": "step", "until_date": "until"},
+}
+"""Dated twins of step fields: each list's date field -> the step field it stands for. A date
+needs the scenario's ``start``; loading turns it into that step (sim.scenario.calendar
+.step_of_date), so the validated scenario, its dump and its hash are those of the same scenario
+written in steps (the dates are kept on the object, not dumped)."""
 
 
 class Strict(BaseModel):
@@ -162,6 +175,12 @@ class SanctionsRegime(Strict):
     )
     start: Annotated[int, Field(ge=0)] = 0
     end: Annotated[int, Field(ge=1)] | None = Field(None, description="First step without it.")
+    start_date: Month | None = Field(
+        None, exclude=True, description="Instead of `start`: the month it begins, YYYY-MM."
+    )
+    end_date: Month | None = Field(
+        None, exclude=True, description="Instead of `end`: the first month without it, YYYY-MM."
+    )
     in_force_years: Annotated[float, Field(ge=0.0, le=200.0, allow_inf_nan=False)] = Field(
         0.0,
         description="Years the measures had already been in force at `start` (their bite has "
@@ -175,11 +194,22 @@ class Event(Strict):
 
     ``changes`` uses the nested ``from -> to -> value`` form for dyadic fields and ``ID -> value``
     for ``power`` and ``preferences.NAME``. With ``until`` the change is reverted at that step.
+    ``date`` and ``until_date`` give the same by calendar month (see :data:`DATE_FIELDS`).
     """
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
-    step: Annotated[int, Field(ge=0)]
-    until: Annotated[int, Field(ge=1)] | None = None
+    step: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Step at which it happens (or give `date`)."
+    )
+    until: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Step at which the change is reverted (or give `until_date`)."
+    )
+    date: Month | None = Field(
+        None, exclude=True, description="Instead of `step`: the month it happens, YYYY-MM."
+    )
+    until_date: Month | None = Field(
+        None, exclude=True, description="Instead of `until`: the month it is reverted, YYYY-MM."
+    )
     field: Literal[(*DYADIC_FIELDS, *STATE_FIELDS)]  # type: ignore[valid-type]
     mode: Literal["add", "set"] = "add"
     changes: dict[StateId, float | dict[StateId, float]] = Field(min_length=1)
@@ -197,6 +227,12 @@ class Treaty(Strict):
     members: list[StateId] = Field(min_length=2, description="Members when it enters into force.")
     start: Annotated[int, Field(ge=0)] = Field(0, description="Step it enters into force.")
     end: Annotated[int, Field(ge=1)] | None = Field(None, description="First step without it.")
+    start_date: Month | None = Field(
+        None, exclude=True, description="Instead of `start`: the month it enters into force."
+    )
+    end_date: Month | None = Field(
+        None, exclude=True, description="Instead of `end`: the first month without it, YYYY-MM."
+    )
     open: bool = Field(True, description="Whether other states may join (with consent).")
 
 
@@ -391,7 +427,7 @@ class Scenario(Strict):
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     description: str = ""
-    start: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")] | None = Field(
+    start: Month | None = Field(
         None, description="Calendar month of step 0 and step 1, as YYYY-MM (e.g. 2005-01)."
     )
     step: Literal["week", "month", "year"] = Field(
