@@ -39,7 +39,7 @@ run: $(STAMP)
 
 test: $(STAMP) $(ASSETS) chromium
 	$(VENV)/bin/ruff check .
-	HEDGESIM_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -n 2 -q tests
+	HEDGESIM_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -n 2 -q -rs tests
 	HEDGESIM_NOTEBOOK_SIZE=small $(PY) -m pytest -q --nbmake notebooks
 
 lint: $(STAMP)
