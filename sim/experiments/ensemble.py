@@ -54,6 +54,7 @@ from sim.experiments.posterior import load_estimates, unset, with_constants
 from sim.experiments.stats import wilson
 from sim.model.metrics import NON_ALIGNED
 from sim.model.world import compile_world
+from sim.results.atomic import write_text
 from sim.scenario.load import scenario_hash
 from sim.scenario.paths import Override
 from sim.scenario.schema import Scenario
@@ -219,13 +220,14 @@ class EnsembleResult:
             .mean()
             .reset_index()
         )
-        _atomic(out / "sets.csv", per_set.merge(sets.reset_index(), on="set").to_csv(index=False))
-        _atomic(out / "tests.csv", self.tests.to_csv(index=False))
-        _atomic(out / "influence.csv", self.influence.to_csv(index=False))
-        _atomic(out / "boxes.csv", self.boxes.to_csv(index=False))
-        _atomic(out / "summary.txt", self.summary() + "\n")
+        table = per_set.merge(sets.reset_index(), on="set")
+        write_text(out / "sets.csv", table.to_csv(index=False))
+        write_text(out / "tests.csv", self.tests.to_csv(index=False))
+        write_text(out / "influence.csv", self.influence.to_csv(index=False))
+        write_text(out / "boxes.csv", self.boxes.to_csv(index=False))
+        write_text(out / "summary.txt", self.summary() + "\n")
         doc = {"kind": KIND, **self.meta, "draws": self.draws}
-        _atomic(out / "ensemble.json", json.dumps(doc, indent=1))
+        write_text(out / "ensemble.json", json.dumps(doc, indent=1))
         return out
 
 
@@ -234,12 +236,6 @@ def _is_ours(path: Path) -> bool:
         return json.loads(path.read_text()).get("kind") == KIND
     except (OSError, ValueError, AttributeError):
         return False
-
-
-def _atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _headline(o: pd.DataFrame) -> pd.DataFrame:
