@@ -21,28 +21,10 @@ THRESHOLDS: tuple[float, ...] = (0.4, 0.45, 0.5, 0.55, 0.6)
 CLOSURE_MAX = 64  # up to this many states, blocs come from a matrix closure (faster)
 
 
-SPARSE_STEPS_MIN_STATES = 64
-"""From this many states, a stack of steps multiplies only the rows that changed since the step
-before (a state's ties rarely change from one month to the next)."""
-
-
 def _rows_times(x: np.ndarray, m: np.ndarray) -> np.ndarray:
     """``x @ m`` for a stack ``x`` (..., N, N): one matrix product over all rows at once, which
-    is far faster than numpy's batched matmul of many small matrices.
-
-    For a stack of recorded steps (T, N, N) of a large world, a row equal to the same state's
-    row one step earlier has the same product: only the changed rows are multiplied and the
-    others are carried forward (each row's product is the same whichever rows are beside it)."""
+    is far faster than numpy's batched matmul of many small matrices."""
     n = x.shape[-1]
-    if x.ndim == 3 and n >= SPARSE_STEPS_MIN_STATES and len(x) > 1:
-        changed = np.ones(x.shape[:2], dtype=bool)  # (T, N)
-        changed[1:] = (x[1:] != x[:-1]).any(axis=-1)
-        rows = x[changed] @ m  # (changed rows, N)
-        source = np.where(changed, np.arange(len(x))[:, None], 0)
-        np.maximum.accumulate(source, axis=0, out=source)  # the last step each row changed
-        slot = np.full(x.shape[:2], -1)
-        slot[changed] = np.arange(len(rows))
-        return rows[slot[source, np.arange(n)[None, :]]]
     return (x.reshape(-1, n) @ m).reshape(x.shape)
 
 
