@@ -129,6 +129,9 @@ class _Regimes:
     start: np.ndarray  # (R,) first step in force
     before: np.ndarray  # (R,) years in force before the start
     sender_cost: np.ndarray  # (N, N) cost to j of a tie with i because j sanctions i
+    targeted: np.ndarray  # (I,) the states some regime targets, ascending
+    by_target: np.ndarray  # (P,) regimes, grouped by the state they target (ascending within)
+    starts: np.ndarray  # (I,) where each targeted state's regimes begin in by_target
 
     @classmethod
     def build(cls, active: Sequence[Regime], n: int) -> _Regimes:
@@ -142,6 +145,8 @@ class _Regimes:
         sends = (is_sender @ targets) > 0  # [j, i]: j sanctions i
         # product over the regimes j sends on i of (1 - level): one does not befriend one's target
         keep = np.exp(is_sender * np.log1p(-np.minimum(level, 1.0 - 1e-12)) @ targets)
+        state, regime = np.nonzero(targets.T)  # (state, regime) pairs, by state then regime
+        targeted, starts = np.unique(state, return_index=True)
         return cls(
             targets=targets,
             is_sender=is_sender,
@@ -153,19 +158,22 @@ class _Regimes:
             start=np.array([r.start for r in active]),
             before=np.array([r.in_force_years for r in active]),
             sender_cost=1.0 - keep,
+            targeted=targeted,
+            by_target=regime,
+            starts=starts,
         )
 
     def shares(self, power: np.ndarray, rivalry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """What depends on power and rivalry: the support share of a non-sender for a target,
-        ``s_j / (s_j + S_i)`` ([i, j]), and third parties' exposure (N, R) to each regime's
-        senders, ``L / (s_j + L)`` with ``L`` their power discounted by rivalry with j (a rival of
-        the sender has little trade with it to lose)."""
+        ``s_j / (s_j + S_i)`` ([i, j]), and third parties' exposure to each regime's senders,
+        ``L / (s_j + L)`` with ``L`` their power discounted by rivalry with j (a rival of the
+        sender has little trade with it to lose), as (R, N): [regime, third party j]."""
         against = self.sends_to @ power  # (N,) power of all senders against each state
         support_share = power[None, :] / (power[None, :] + against[:, None]) * self.not_sent
         np.fill_diagonal(support_share, 0.0)
         leverage = (1.0 - rivalry) @ (self.is_sender * power[:, None])  # (N, R)
         exposure = self.third * leverage / (power[:, None] + leverage)
-        return support_share, exposure
+        return support_share, np.ascontiguousarray(exposure.T)
 
 
 class DecisionRule:
@@ -434,8 +442,13 @@ class DecisionRule:
         bite = np.minimum(bite, 1.0 - 1e-12)
         pressure = 1.0 - np.exp(np.log1p(-bite) @ g.targets)  # (N,)
         support = pressure[:, None] * support_share  # [target i, non-sender j]
-        share = exposure * (bite * g.secondary)[None, :]  # (N, R)
-        third = 1.0 - np.exp(np.log1p(-share) @ g.targets)  # [j, i]
+        share = exposure * (bite * g.secondary)[:, None]  # (R, N): [regime, third party j]
+        # [j, i]: 1 - prod over the regimes on i of (1 - share), as a sum of logs over those
+        # regimes alone (each target has a few of the R regimes; others contribute exact zeros)
+        third = np.zeros((self.n, self.n))
+        if len(g.targeted):
+            logs = np.add.reduceat(np.log1p(-share)[g.by_target], g.starts, axis=0)  # (I, N)
+            third[:, g.targeted] = (1.0 - np.exp(logs)).T
         rent = sp.rent * support.T  # what the lifeline earns the non-sender j
         out = sp.weight * (support + rent - sp.third_party * third - g.sender_cost)
         out[self._diagonal, self._diagonal] = 0.0
@@ -604,17 +617,24 @@ class DecisionRule:
             upper = self._upper
             review = u < p
             review = np.where(upper, review, review.swapaxes(-1, -2))
-            u = np.where(upper, u / p, u)
-        e = np.multiply(U, 1.0 / self.p.temperature, out=U)  # U is ours to reuse
+            # only the pairs under review choose (~p of them): the others keep L, so their
+            # utilities need no exponential; the same arithmetic on fewer cells
+            cells = np.flatnonzero(review)
+            u = np.where(upper, u / p, u).ravel()[cells]
+            U = U.reshape(2, -1)[:, cells]
+        e = np.multiply(U, 1.0 / self.p.temperature, out=U if p >= 1.0 else None)
         np.minimum(e, 700.0, out=e)  # exp would overflow beyond; such a choice is certain anyway
         np.exp(e, out=e)
         if not self.p.friendship:  # the alliance-only world: no tie or an alliance
             e[0] = 0.0
         c1 = 1.0 + e[0]
         u = u * (c1 + e[1])
-        desired = np.add(u >= 1.0, u >= c1, dtype=np.intp)
+        chosen = np.add(u >= 1.0, u >= c1, dtype=np.intp)
         if p < 1.0:
-            desired = np.where(review, desired, L)
+            desired = L.copy()
+            desired.reshape(-1)[cells] = chosen
+        else:
+            desired = chosen
         desired[..., self._diagonal, self._diagonal] = 0
         return desired
 

@@ -53,6 +53,28 @@ class RunRecord:
     calendar: tuple[str, str] | None = None  # the scenario's (start, step unit), if it has a start
 
 
+def _changed_rows(T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The tie rows of a stack of steps (S, N, N) that differ from the same state's row at the
+    step before (all rows of the first step), as an (M, N) stack, and for every (step, state) the
+    index of the row in it that holds its current ties, (S, N).
+
+    A state's measures (status, hedging and alignment indices) depend on its own row of ties
+    alone, and between two recorded steps most rows do not change (~15% do in the 194-state
+    world): measuring only the changed rows, then spreading them, gives the same numbers for a
+    fraction of the work — bit for bit, as each row's products and sums are its own.
+    """
+    changed = np.ones(T.shape[:2], dtype=bool)
+    if len(T) > 1:
+        np.any(T[1:] != T[:-1], axis=-1, out=changed[1:])
+    ordinal = np.cumsum(changed.ravel()).reshape(changed.shape) - 1  # (S, N) index in rows
+    # the last step at or before each step where the state's row changed
+    last = np.maximum.accumulate(
+        np.where(changed, np.arange(len(T))[:, None], 0), axis=0
+    )
+    source = np.take_along_axis(ordinal, last, axis=0)
+    return T[changed], source
+
+
 class Recorder:
     """Keeps the tie matrix of every recorded step; measures them all at the end."""
 
@@ -122,17 +144,24 @@ class Recorder:
             while stop < len(self.ties) and stop - start < block and self.rivalry[stop] is R:
                 stop += 1
             T = T_all[start:stop]
-            st = status(T, threshold <= R)
+            rows, source = _changed_rows(T)
+            st_rows = status(rows, threshold <= R)
+            h_rows = hedging_index(rows, R)
+            st = st_rows[source]
             stat.append(st)
-            h = hedging_index(T, R)
-            hedge.append(h.astype(np.float32))
-            align.append(alignment_index(T, R, h).astype(np.float32))
+            hedge.append(h_rows.astype(np.float32)[source])
+            align.append(alignment_index(rows, R, h_rows).astype(np.float32)[source])
             system.append(system_metrics(T, st, turnover[start:stop]))
             start = stop
         steps = np.array(self.steps, dtype=np.int32)
         up = np.empty(T_all.shape[:2], dtype=bool)
-        for a, power in enumerate(self.power):
-            up[a] = allied_with_stronger(T_all[a], power)
+        a = 0
+        while a < len(self.power):  # runs of recorded steps that share one power vector
+            b = a + 1
+            while b < len(self.power) and self.power[b] is self.power[a]:
+                b += 1
+            up[a:b] = allied_with_stronger(T_all[a:b], self.power[a])
+            a = b
         window = np.flatnonzero(steps > steps[-1] - self.window)
         kept = np.flatnonzero(np.isin(steps, list(self.keep))) if self.keep else np.zeros(0, int)
         window_status = np.empty((len(THRESHOLDS), len(window), T_all.shape[-1]), np.int8)
