@@ -68,9 +68,7 @@ def _changed_rows(T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         np.any(T[1:] != T[:-1], axis=-1, out=changed[1:])
     ordinal = np.cumsum(changed.ravel()).reshape(changed.shape) - 1  # (S, N) index in rows
     # the last step at or before each step where the state's row changed
-    last = np.maximum.accumulate(
-        np.where(changed, np.arange(len(T))[:, None], 0), axis=0
-    )
+    last = np.maximum.accumulate(np.where(changed, np.arange(len(T))[:, None], 0), axis=0)
     source = np.take_along_axis(ordinal, last, axis=0)
     return T[changed], source
 
