@@ -41,6 +41,7 @@ current ties, ``tau = (0, 0.5, 1)`` the weight of a tie level.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -63,6 +64,42 @@ alliance (both relative to no tie); between them, the replication axis of a lock
 Unpacks as ``friendship, alliance = pair``."""
 Terms = dict[str, Pair]
 """mechanism name -> its Pair."""
+
+SHARED_BYTES = 64 * 2**20
+"""Cap on what the rule keeps per world and setting in ``World.cache`` (static terms and
+sanctions pressure by step): every run of a world computes the same sequence of them, so runs
+after the first look them up; past the cap they are computed as before."""
+
+_STATIC = (
+    "s", "rel", "ei", "ek", "_threatened", "_slots", "_edges", "edge_rival_power",
+    "edge_own_power", "edge_weight", "_s32", "_rho32", "_rho_levels", "w_hedge", "help_raw",
+    "help_static", "_tied_table", "_tied_offset", "w_distrust", "_price", "static_terms", "_aut",
+    "_static_sum", "w_options", "_rivalry",
+)  # fmt: skip
+"""What :meth:`DecisionRule.refresh_static` computes: attributes of the rule."""
+
+
+def _frozen(value: object) -> object:
+    """``value`` with its arrays read-only: shared between runs, they must never be edited."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, dict):
+        for v in value.values():
+            _frozen(v)
+    elif isinstance(value, tuple):
+        for v in value:
+            _frozen(v)
+    return value
+
+
+def _nbytes(value: object) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    if isinstance(value, tuple):
+        return sum(_nbytes(v) for v in value)
+    return 0
 
 
 @dataclass
@@ -189,9 +226,6 @@ class DecisionRule:
         self.n = world.n
         self.enabled = {name: getattr(mechanisms, name).enabled for name in MECHANISMS}
         self.static_version: int | None = None
-        self._regime_struct: dict[tuple[int, ...], _Regimes] = {}  # per set of regimes
-        # per set, until power or rivalry change: the structure and its power-dependent shares
-        self._regime_cache: dict[tuple[int, ...], tuple[_Regimes, np.ndarray, np.ndarray]] = {}
         self._sanction_key: tuple[int, int | None] | None = None
         self._sanction_pair = np.zeros((0, 0))
         self._diagonal = np.arange(self.n)
@@ -206,6 +240,18 @@ class DecisionRule:
         self.treaty_exit = inst.weight * inst.treaty_exit_cost if inst.enabled else k
         # inertia relative to no tie, indexed [friendship/alliance, current level]
         self._inertia = np.array([[-k, k, 0.0], [-k, 0.0, self.exit]])
+        # what this setting computes from the world's data, shared by every run of the world
+        key = ("decision", mechanisms.model_dump_json(), params.model_dump_json(), batch_axes)
+        self._shared = world.cache.setdefault(key, {"bytes": 0})
+        self._data: bytes = b""
+
+    def _share(self, key: object, value: object) -> object:
+        """Keep ``value`` (made read-only) for the other runs of this world, within the cap."""
+        size = _nbytes(value)
+        if self._shared["bytes"] + size <= SHARED_BYTES:
+            self._shared["bytes"] += size
+            self._shared[key] = _frozen(value)
+        return value
 
     def _per_pair(self, factor: np.ndarray) -> np.ndarray:
         """A (2, a, b) factor of a Pair with the batch's axes after the level axis."""
@@ -214,10 +260,27 @@ class DecisionRule:
     # -- quantities that change only when data changes (events, power series) ------------------
     def refresh_static(self, dy: Dyadic, at: Attributes, version: int) -> None:
         """Recompute what does not depend on current ties or distrust; skipped unless an event
-        changed data since the last call."""
+        changed data since the last call, and looked up when another run of the world computed
+        it from the same data (the key is the data's content, so a hit is exact)."""
         if self.static_version == version:
             return
         self.static_version = version
+        digest = hashlib.blake2b(digest_size=16)
+        for a in (dy.rivalry, dy.interests, dy.affinity, dy.hedging, at.power):
+            digest.update(np.ascontiguousarray(a).data)
+        for name in sorted(at.prefs):
+            digest.update(np.ascontiguousarray(at.prefs[name]).data)
+        self._data = digest.digest()
+        self._sanction_key = None
+        hit = self._shared.get(("static", self._data))
+        if hit is None:
+            self._compute_static(dy, at)
+            hit = {a: getattr(self, a) for a in _STATIC if hasattr(self, a)}
+            self._share(("static", self._data), hit)
+        self.__dict__.update(hit)
+
+    def _compute_static(self, dy: Dyadic, at: Attributes) -> None:
+        """The work of :meth:`refresh_static`."""
         m, p = self.m, self.p
         s = at.power
         pref = at.prefs
@@ -313,8 +376,6 @@ class DecisionRule:
             else None
         )
         self._rivalry = R
-        self._sanction_key = None
-        self._regime_cache.clear()
 
     # -- security, with the discounts of distrust and partner hedging --------------------------
     def _edge_help(
@@ -410,13 +471,14 @@ class DecisionRule:
         """The arrays of a set of active regimes (cached per set), with their power-dependent
         shares (cached per set until power or rivalry change)."""
         key = tuple(id(r) for r in active)
-        hit = self._regime_cache.get(key)
-        if hit is None:
-            g = self._regime_struct.get(key)
-            if g is None:
-                g = self._regime_struct[key] = _Regimes.build(active, self.n)
-            hit = self._regime_cache[key] = (g, *g.shares(self.s, self._rivalry))
-        return hit
+        g = self._shared.get(("regime set", key))
+        if g is None:
+            g = _Regimes.build(active, self.n)
+            self._share(("regime set", key), g)
+        parts = self._shared.get(("shares", self._data, key))
+        if parts is None:
+            parts = self._share(("shares", self._data, key), g.shares(self.s, self._rivalry))
+        return g, *parts
 
     def sanctions_pressure(self, active: Sequence[Regime], t: int) -> np.ndarray:
         """(N, N) added to both levels: a target's gain from ties with non-senders, minus what a
@@ -435,6 +497,10 @@ class DecisionRule:
         key = (tuple(id(r) for r in active), t)
         if key == self._sanction_key:
             return self._sanction_pair
+        hit = self._shared.get(("sanctions", self._data, *key))
+        if hit is not None:
+            self._sanction_key, self._sanction_pair = key, hit
+            return hit
         sp = self.m.sanctions_pressure
         g, support_share, exposure = self._regime_parts(active)
         elapsed = g.before + (t - g.start + 1) * self.world.step_years
@@ -453,6 +519,7 @@ class DecisionRule:
         out = sp.weight * (support + rent - sp.third_party * third - g.sender_cost)
         out[self._diagonal, self._diagonal] = 0.0
         self._sanction_key, self._sanction_pair = key, out
+        self._share(("sanctions", self._data, *key), out)
         return out
 
     # -- options ------------------------------------------------------------------------------

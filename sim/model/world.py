@@ -94,10 +94,19 @@ class World:
     step: str = "month"  # the scenario's step unit
     start: str | None = None  # calendar month of step 0 and 1 (YYYY-MM), if declared
     index: dict[str, int] = field(default_factory=dict)
+    # what the decision rule computes from this world's data alone (sim.model.decision), shared
+    # by every run of it in this process; keyed by the data's content, so never stale
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n(self) -> int:
         return len(self.ids)
+
+    def __getstate__(self) -> dict:
+        """Pickled (to a worker) without the cache: it is rebuilt where the runs are."""
+        state = self.__dict__.copy()
+        state["cache"] = {}
+        return state
 
 
 def _dense(
