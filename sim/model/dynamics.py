@@ -83,6 +83,11 @@ class Dynamics(mesa.Model):
         # treaty membership: (..., T, N), each replication its own
         self.members = self._own(np.zeros((len(world.treaties), world.n), dtype=bool))
         self._joinable = np.array([[tr.open] for tr in world.treaties], dtype=bool).reshape(-1, 1)
+        self._fellows_of: tuple[np.ndarray | None, np.ndarray] = (None, np.zeros(0))
+        self._treaty_steps = {tr.start for tr in world.treaties} | {
+            tr.end for tr in world.treaties if tr.end is not None
+        }
+        self._in_force = np.array([tr.in_force(0) for tr in world.treaties], dtype=bool)
         self._apply_events(0)
         self.previous = self.ties
         self.every = record_every or params.record_every
@@ -135,14 +140,19 @@ class Dynamics(mesa.Model):
             applied = self._change(ch, target - old)
             if ch.until is not None:
                 self._reverts.setdefault(ch.until, []).append((ch, applied))
+        if t not in self._treaty_steps:
+            return
+        self._in_force = np.array([tr.in_force(t) for tr in self.world.treaties], dtype=bool)
         for k, tr in enumerate(self.world.treaties):
             if t == tr.start:
+                self.members = self.members.copy()  # replaced, not edited (see _fellows)
                 self.members[..., k, :] = False
                 self.members[..., k, tr.members] = True
                 self.ties = self._treaty_ties(self.ties)
             elif tr.end is not None and t == tr.end:
                 # the treaty lapses: its alliances fall back to friendships, then are re-decided
                 held = self._held()
+                self.members = self.members.copy()
                 self.members[..., k, :] = False
                 lapsed = held & ~self._held()
                 if lapsed.any():
@@ -186,10 +196,18 @@ class Dynamics(mesa.Model):
             self.rival = arr >= self.params.rival_threshold
         return applied
 
+    def _fellows(self, members: np.ndarray) -> np.ndarray:
+        """(..., N, N) pairs of states that are members of one treaty (the diagonal: states in
+        some treaty), for the current membership array; kept until membership changes (the array
+        is replaced whenever it changes, never edited)."""
+        if self._fellows_of[0] is not members:
+            m = members.astype(np.float32)
+            self._fellows_of = (members, np.matmul(m.swapaxes(-1, -2), m) > 0)
+        return self._fellows_of[1]
+
     def _held(self) -> np.ndarray:
         """(..., N, N) pairs whose alliance a treaty holds (fellow members of some treaty)."""
-        m = self.members.astype(np.float32)
-        held = np.matmul(m.swapaxes(-1, -2), m) > 0
+        held = self._fellows(self.members).copy()
         held[..., self._diag, self._diag] = False
         return held
 
@@ -198,8 +216,7 @@ class Dynamics(mesa.Model):
         have no members)."""
         if not self.world.treaties:
             return ties
-        m = self.members.astype(np.float32)
-        out = np.where(np.matmul(m.swapaxes(-1, -2), m) > 0, 2, ties)
+        out = np.where(self._fellows(self.members), 2, ties)
         out[..., self._diag, self._diag] = 0
         return out
 
@@ -220,28 +237,40 @@ class Dynamics(mesa.Model):
         rule = self.rule
         if rule.static_version != self._version:
             rule.refresh_static(self.dyadic, self.attrs, self._version)
+        # this step's draws, in the decision stream's order: the pairs', then (with a treaty in
+        # force) the treaty memberships'
+        u = self._uniforms()
+        treaties = self._in_force.any()
+        u_treaty = self._treaty_uniforms() if treaties else None
         U = rule.base_utilities(self.ties, self.dyadic, self._active_now(t), t)
-        in_force = [tr.in_force(t) for tr in self.world.treaties]
-        value = rule.membership_values(U, self.members) if any(in_force) else None
+        value = None
+        if treaties and self._membership_reviewed(u_treaty):
+            value = rule.membership_values(U, self.members)
+            self._check_finite(value, t, treaty=True)
         # a pair whose alliance a treaty holds decides as friends would: leaving the treaty,
         # not the pair, carries the exit cost
         held = self._held() if self.world.treaties else None
         U = rule.with_inertia(U, self.ties if held is None else np.where(held, 1, self.ties))
         self._check_finite(U, t)
-        if value is not None:
-            self._check_finite(value, t, treaty=True)
-        desired = rule.choose(U, self._uniforms(), self.ties)
+        desired = rule.choose(U, u, self.ties)
         self.previous = self.ties
         wants = desired == 2
         ties = consent(desired)
-        if value is not None:
-            wants = self._treaty_choices(value, desired, wants, in_force)
+        if treaties:
+            wants = self._treaty_choices(value, u_treaty, desired, wants)
             ties = self._treaty_ties(ties)
         self.ties = ties
         if self.mechanisms.historical_distrust.enabled:
             self._learn(self.previous, wants)
         if t % self.every == 0 or t in self._history:
             self.record()
+
+    def _membership_reviewed(self, u: np.ndarray) -> bool:
+        """Whether some state reviews a membership that it could change this step: a member
+        (stay or leave) or an outsider of an open treaty in force (join). Most steps of a small
+        world have none, and then no membership value is needed."""
+        open_now = self._joinable & self._in_force[:, None]
+        return bool(((u < self.rule.review) & (self.members | open_now)).any())
 
     def _check_finite(self, a: np.ndarray, t: int, treaty: bool = False) -> None:
         """One cheap test per step; find the culprit only on failure."""
@@ -257,22 +286,36 @@ class Dynamics(mesa.Model):
         raise SimulationError(f"step {t}: {what} is not finite", replication)
 
     def _treaty_choices(
-        self, value: np.ndarray, desired: np.ndarray, wants: np.ndarray, in_force: list[bool]
+        self,
+        value: np.ndarray | None,
+        u: np.ndarray,
+        desired: np.ndarray,
+        wants: np.ndarray,
     ) -> np.ndarray:
         """Members stay or leave, outsiders join with every member's consent; returns who wants
-        each alliance (a member that stayed wants it with its fellow members)."""
+        each alliance (a member that stayed wants it with its fellow members). ``value`` is None
+        when no state reviews a membership it could change: everyone stays where they are."""
         before = self.members
-        inside = self.rule.choose_membership(value, self._treaty_uniforms(), before)
-        m = before.astype(np.float32)
-        # refused[t, i]: some member j of t does not want an alliance with i
-        refused = np.matmul(m, (desired != 2).astype(np.float32)) > 0
-        can_join = self._joinable & np.array(in_force)[:, None]
-        new = np.where(before, inside, inside & can_join & ~refused)
+        if value is None:
+            inside = before
+        else:
+            inside = self.rule.choose_membership(value, u, before)
+        joining = inside & ~before & self._joinable & self._in_force[:, None]
+        new = before & inside
+        if joining.any():
+            m = before.astype(np.float32)
+            # refused[t, i]: some member j of t does not want an alliance with i
+            refused = np.matmul(m, (desired != 2).astype(np.float32)) > 0
+            new |= joining & ~refused
         new &= (new.sum(axis=-1) >= 2)[..., None]  # a treaty of one is no treaty
-        self.members = new
         # pairs of fellow members before the step: each wants the alliance if it stayed
-        shared = np.matmul(m.swapaxes(-1, -2), m) > 0
-        stayed = np.matmul((before & new).astype(np.float32).swapaxes(-1, -2), m) > 0
+        shared = self._fellows(before)
+        if np.array_equal(new, before):
+            stayed = shared
+        else:
+            self.members = new
+            m = before.astype(np.float32)
+            stayed = np.matmul((before & new).astype(np.float32).swapaxes(-1, -2), m) > 0
         return np.where(shared, stayed, wants)
 
     def utility_terms(self) -> dict[str, np.ndarray]:

@@ -123,25 +123,30 @@ def _dense(
 
 
 def _power_changes(sc: Scenario, index: dict[str, int]) -> list[Change]:
-    """Each state's power series as ``set`` events at the first step of each year."""
-    out = []
+    """The states' power series as ``set`` events at the first step of each year: one event per
+    year for all the states with a value that year (one array update per year, not one per
+    state)."""
+    by_step: dict[int, tuple[list[int], list[float], int]] = {}
     for sid, spec in sc.states.items():
         for year, value in sorted(spec.power_series.items()):
             assert sc.start is not None  # cross_check requires it
             step = step_of_month(sc.start, sc.step, year)
-            out.append(
-                Change(
-                    f"power of {sid} in {year}",
-                    step,
-                    None,
-                    "power",
-                    "set",
-                    np.array([index[sid]], dtype=np.intp),
-                    np.zeros(0, dtype=np.intp),
-                    np.array([value]),
-                )
-            )
-    return out
+            rows, values, _ = by_step.setdefault(step, ([], [], year))
+            rows.append(index[sid])
+            values.append(value)
+    return [
+        Change(
+            f"power series in {year}",
+            step,
+            None,
+            "power",
+            "set",
+            np.array(rows, dtype=np.intp),
+            np.zeros(0, dtype=np.intp),
+            np.array(values, dtype=float),
+        )
+        for step, (rows, values, year) in sorted(by_step.items())
+    ]
 
 
 def compile_world(sc: Scenario) -> World:
