@@ -568,9 +568,9 @@ class DecisionRule:
 
     def with_inertia(self, U: Pair, L: np.ndarray) -> Pair:
         """Add the value of keeping the current level: inertia for friendships and no tie, the
-        exit cost of institutions for alliances (in place; returns ``U``)."""
-        U += self._inertia.take(L, axis=1)
-        return U
+        exit cost of institutions for alliances (a new array: ``U`` stays the utilities without
+        inertia, which treaty membership values use)."""
+        return U + self._inertia.take(L, axis=1)
 
     def relative_utilities(
         self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime], t: int

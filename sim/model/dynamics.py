@@ -30,6 +30,21 @@ from sim.scenario.calendar import year_end_steps
 from sim.scenario.schema import FIELD_RANGES, Mechanisms, Params
 
 
+class _Refusals:
+    """``refused[..., t, i]``: some member j of treaty t does not want an alliance with i this
+    step — computed when first needed (most steps no outsider could join)."""
+
+    def __init__(self, members: np.ndarray, desired: np.ndarray) -> None:
+        self.members, self.desired = members, desired
+        self._refused: np.ndarray | None = None
+
+    def get(self) -> np.ndarray:
+        if self._refused is None:
+            m = self.members.astype(np.float32)
+            self._refused = np.matmul(m, (self.desired != 2).astype(np.float32)) > 0
+        return self._refused
+
+
 class Dynamics(mesa.Model):
     """States forming friendships and alliances by mutual consent under pressure and distrust.
 
@@ -243,21 +258,24 @@ class Dynamics(mesa.Model):
         treaties = self._in_force.any()
         u_treaty = self._treaty_uniforms() if treaties else None
         U = rule.base_utilities(self.ties, self.dyadic, self._active_now(t), t)
-        value = None
-        if treaties and self._membership_reviewed(u_treaty):
-            value = rule.membership_values(U, self.members)
-            self._check_finite(value, t, treaty=True)
         # a pair whose alliance a treaty holds decides as friends would: leaving the treaty,
         # not the pair, carries the exit cost
         held = self._held() if self.world.treaties else None
-        U = rule.with_inertia(U, self.ties if held is None else np.where(held, 1, self.ties))
-        self._check_finite(U, t)
-        desired = rule.choose(U, u, self.ties)
+        with_inertia = rule.with_inertia(
+            U, self.ties if held is None else np.where(held, 1, self.ties)
+        )
+        self._check_finite(with_inertia, t)
+        desired = rule.choose(with_inertia, u, self.ties)
         self.previous = self.ties
         wants = desired == 2
         ties = consent(desired)
         if treaties:
-            wants = self._treaty_choices(value, u_treaty, desired, wants)
+            refused = _Refusals(self.members, desired)
+            value = None
+            if self._membership_reviewed(u_treaty, refused):
+                value = rule.membership_values(U, self.members)
+                self._check_finite(value, t, treaty=True)
+            wants = self._treaty_choices(value, u_treaty, refused, wants)
             ties = self._treaty_ties(ties)
         self.ties = ties
         if self.mechanisms.historical_distrust.enabled:
@@ -265,12 +283,19 @@ class Dynamics(mesa.Model):
         if t % self.every == 0 or t in self._history:
             self.record()
 
-    def _membership_reviewed(self, u: np.ndarray) -> bool:
+    def _open_now(self) -> np.ndarray:
+        """(T, 1) treaties that outsiders may join now (open and in force)."""
+        return self._joinable & self._in_force[:, None]
+
+    def _membership_reviewed(self, u: np.ndarray, refused: _Refusals) -> bool:
         """Whether some state reviews a membership that it could change this step: a member
-        (stay or leave) or an outsider of an open treaty in force (join). Most steps of a small
-        world have none, and then no membership value is needed."""
-        open_now = self._joinable & self._in_force[:, None]
-        return bool(((u < self.rule.review) & (self.members | open_now)).any())
+        (stay or leave) or an outsider of an open treaty in force whom no member refuses (join).
+        Most steps of a small world have none, and then no membership value is needed."""
+        review = u < self.rule.review
+        if (review & self.members).any():
+            return True
+        outsiders = review & ~self.members & self._open_now()
+        return bool(outsiders.any() and (outsiders & ~refused.get()).any())
 
     def _check_finite(self, a: np.ndarray, t: int, treaty: bool = False) -> None:
         """One cheap test per step; find the culprit only on failure."""
@@ -289,24 +314,18 @@ class Dynamics(mesa.Model):
         self,
         value: np.ndarray | None,
         u: np.ndarray,
-        desired: np.ndarray,
+        refused: _Refusals,
         wants: np.ndarray,
     ) -> np.ndarray:
         """Members stay or leave, outsiders join with every member's consent; returns who wants
         each alliance (a member that stayed wants it with its fellow members). ``value`` is None
         when no state reviews a membership it could change: everyone stays where they are."""
         before = self.members
-        if value is None:
-            inside = before
-        else:
-            inside = self.rule.choose_membership(value, u, before)
-        joining = inside & ~before & self._joinable & self._in_force[:, None]
+        inside = before if value is None else self.rule.choose_membership(value, u, before)
+        joining = inside & ~before & self._open_now()
         new = before & inside
         if joining.any():
-            m = before.astype(np.float32)
-            # refused[t, i]: some member j of t does not want an alliance with i
-            refused = np.matmul(m, (desired != 2).astype(np.float32)) > 0
-            new |= joining & ~refused
+            new |= joining & ~refused.get()
         new &= (new.sum(axis=-1) >= 2)[..., None]  # a treaty of one is no treaty
         # pairs of fellow members before the step: each wants the alliance if it stayed
         shared = self._fellows(before)
