@@ -130,6 +130,11 @@ def sanction_bite(elapsed_years: np.ndarray, buildup: float, half_life: float | 
     return grow * fade
 
 
+def _rows_of(weights: np.ndarray, n: int) -> np.ndarray:
+    """(N,) per-state weights as an (N, N) array, row i all ``weights[i]``."""
+    return np.repeat(weights[:, None], n, axis=1)
+
+
 def entrapment(R: np.ndarray, s: np.ndarray, honoured: float, block: int = 32) -> np.ndarray:
     """Expected cost to i of j's quarrels that i does not share (Snyder 1984).
 
@@ -235,6 +240,7 @@ class DecisionRule:
         # probability that a pair reviews its tie in a step (1: every step)
         self.review = min(1.0, world.step_years / params.review_years)
         self._upper = np.triu(np.ones((self.n, self.n), dtype=bool), 1)
+        self._off_diagonal = 1 - np.eye(self.n, dtype=np.intp)
         inst = mechanisms.institutions
         self.exit = inst.weight * inst.exit_cost if inst.enabled else k
         self.treaty_exit = inst.weight * inst.treaty_exit_cost if inst.enabled else k
@@ -329,13 +335,21 @@ class DecisionRule:
             # tie: max(0, 1 - h_i tau(L[j, k])), looked up from the flat (E, 3) table
             w_edge = self.w_hedge[ei][:, None].astype(f32)  # (E, 1)
             table = np.maximum(f32(1.0) - TIE_WEIGHT.astype(f32) * w_edge, f32(0.0))
-            self._tied_table = table.ravel()
-            self._tied_offset = (3 * np.arange(len(ei)))[:, None]  # (E, 1)
+            # a last entry, 0, read at j = k (the diagonal of L is 0): a rival does not help
+            # against itself
+            self._tied_table = np.append(table.ravel(), f32(0.0))
+            offset = np.repeat(3 * np.arange(len(ei))[:, None], self.n, axis=1)  # (E, N)
+            offset[self._edges, ek] = table.size
+            self._tied_offset = offset
         self.help_static = help_static.astype(f32)
         self.help_raw = self.help_raw.astype(f32)
         distrust_on = self.enabled["historical_distrust"]
+        # per-state weights are spread over their rows (N, N): whole-array products are
+        # cheaper than broadcasting a column, for the same numbers
         self.w_distrust = (
-            (m.historical_distrust.weight * pref["distrust"])[:, None] if distrust_on else None
+            _rows_of(m.historical_distrust.weight * pref["distrust"], self.n)
+            if distrust_on
+            else None
         )
         # -- alliance-only terms that depend on data alone
         zero = np.zeros((self.n, self.n))
@@ -348,7 +362,7 @@ class DecisionRule:
             self.static_terms["autonomy"] = np.stack([zero, -cost])
             # the junior's share of its surplus that it pays, and the autonomy weights
             self._price = a.weight * a.bargain * np.clip(2.0 * rel - 1.0, 0.0, None)
-            self._aut = pref["autonomy"]
+            self._aut = _rows_of(pref["autonomy"], self.n)
         if self.enabled["entrapment"]:
             ent = entrapment(R, s, m.security.alliance_reliability)
             self.static_terms["entrapment"] = np.stack([zero, -m.entrapment.weight * ent])
@@ -371,7 +385,7 @@ class DecisionRule:
         total[:, self._diagonal, self._diagonal] = 0.0
         self._static_sum = self._per_pair(total)
         self.w_options = (
-            (m.expanding_options.weight * pref["options"])[:, None]
+            _rows_of(m.expanding_options.weight * pref["options"], self.n)
             if self.enabled["expanding_options"]
             else None
         )
@@ -394,14 +408,16 @@ class DecisionRule:
             np.maximum(trust, 0.0, out=trust)
             f = f * trust.astype(np.float32)
         base = f * self._s32
-        B = base[..., self.ei, :]  # (..., E, N)
-        B[..., self._edges, self.ek] = 0.0  # a rival does not help against itself
+        B = base.take(self.ei, axis=-2)  # (..., E, N)
         if hedging and self.w_hedge is not None:
-            # j's ties with the rival k of each edge, as (..., E, N), through the table
-            code = L[..., self.ek, :] + self._tied_offset
+            # j's ties with the rival k of each edge, as (..., E, N), through the table (whose
+            # entry at j = k is 0: a rival does not help against itself)
+            code = L.take(self.ek, axis=-2) + self._tied_offset
             tied = self._tied_table.take(code)
             B = B * tied if B.ndim < tied.ndim else np.multiply(B, tied, out=B)
-        return B, self._rho32.take(L[..., self.ei, :])
+        else:
+            B[..., self._edges, self.ek] = 0.0  # a rival does not help against itself
+        return B, self._rho32.take(L.take(self.ei, axis=-2))
 
     def _sum_edges(self, v: np.ndarray) -> np.ndarray:
         """(..., E, M) values per threat edge summed over each state's edges: (..., A, M) for
@@ -464,7 +480,7 @@ class DecisionRule:
         junior pays ``autonomy_i * tau[i, j]``; the senior j gains ``autonomy_j * tau[i, j]``.
         """
         tau = self._price * np.maximum(sec[1] - sec[0], 0.0)
-        return self._aut[:, None] * (tau.swapaxes(-1, -2) - tau)
+        return self._aut * (tau.swapaxes(-1, -2) - tau)
 
     # -- sanctions ----------------------------------------------------------------------------
     def _regime_parts(self, active: Sequence[Regime]) -> tuple[_Regimes, np.ndarray, np.ndarray]:
@@ -702,7 +718,7 @@ class DecisionRule:
             desired.reshape(-1)[cells] = chosen
         else:
             desired = chosen
-        desired[..., self._diagonal, self._diagonal] = 0
+        desired *= self._off_diagonal  # no tie with oneself
         return desired
 
 

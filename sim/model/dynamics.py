@@ -99,6 +99,7 @@ class Dynamics(mesa.Model):
         self.members = self._own(np.zeros((len(world.treaties), world.n), dtype=bool))
         self._joinable = np.array([[tr.open] for tr in world.treaties], dtype=bool).reshape(-1, 1)
         self._fellows_of: tuple[np.ndarray | None, np.ndarray] = (None, np.zeros(0))
+        self._whole_of: tuple[np.ndarray | None, bool] = (None, False)
         self._treaty_steps = {tr.start for tr in world.treaties} | {
             tr.end for tr in world.treaties if tr.end is not None
         }
@@ -220,6 +221,12 @@ class Dynamics(mesa.Model):
             self._fellows_of = (members, np.matmul(m.swapaxes(-1, -2), m) > 0)
         return self._fellows_of[1]
 
+    def _whole(self, members: np.ndarray) -> bool:
+        """Whether no treaty of this membership array has a single member (which dissolves)."""
+        if self._whole_of[0] is not members:
+            self._whole_of = (members, bool((members.sum(axis=-1) != 1).all()))
+        return self._whole_of[1]
+
     def _held(self) -> np.ndarray:
         """(..., N, N) pairs whose alliance a treaty holds (fellow members of some treaty)."""
         held = self._fellows(self.members).copy()
@@ -321,14 +328,16 @@ class Dynamics(mesa.Model):
         each alliance (a member that stayed wants it with its fellow members). ``value`` is None
         when no state reviews a membership it could change: everyone stays where they are."""
         before = self.members
+        shared = self._fellows(before)  # pairs of fellow members before the step
+        if value is None and self._whole(before):
+            return shared | wants  # nobody could change a membership: everyone stays
         inside = before if value is None else self.rule.choose_membership(value, u, before)
         joining = inside & ~before & self._open_now()
         new = before & inside
         if joining.any():
             new |= joining & ~refused.get()
         new &= (new.sum(axis=-1) >= 2)[..., None]  # a treaty of one is no treaty
-        # pairs of fellow members before the step: each wants the alliance if it stayed
-        shared = self._fellows(before)
+        # fellow members before the step: each wants the alliance if it stayed
         if np.array_equal(new, before):
             stayed = shared
         else:
@@ -360,9 +369,9 @@ class Dynamics(mesa.Model):
         """
         m = self.mechanisms.historical_distrust
         D = self.dyadic.distrust
-        broken = (previous == 2) & (self.ties < 2)
-        if broken.any():  # rare: test the expensive condition only when an alliance fell
-            cut = broken & wants & ~wants.swapaxes(-1, -2)
+        # rare: test the expensive condition only when some tie was lowered
+        if (previous > self.ties).any():
+            cut = (previous == 2) & (self.ties < 2) & wants & ~wants.swapaxes(-1, -2)
             D[cut] = np.minimum(1.0, D[cut] + m.betrayal_learning)
         if self._floor_version != self._version:  # the floor moves only with distrust events
             self._floor = m.memory * self.history
