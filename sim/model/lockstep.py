@@ -17,6 +17,7 @@ tests/test_lockstep.py checks it over scenarios, switches and random worlds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 import numpy as np
 
@@ -95,6 +96,25 @@ class LockstepModel(Dynamics):
         return self.recorder.records(self)
 
 
+_BLAS: list = []  # the process's threadpoolctl controller, made on first use
+
+
+def one_blas_thread() -> AbstractContextManager:
+    """numpy's BLAS limited to one thread while the block runs.
+
+    Why: the products of a run are small (N <= a few hundred), and BLAS threads cost more to
+    start and join than they save (the 194-state world, 300 steps: 196 steps/s with OpenBLAS's
+    two threads on 2 cores, 251 with one; benchmarks/bench_world.py). Results do not depend on
+    it: OpenBLAS splits a product between threads by blocks of its result, not of its sums
+    (benchmarks/check_results.py is identical either way).
+    """
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
+
+
 def batch_size(n_states: int) -> int:
     """Largest number of replications of an ``n_states`` world run in one batch."""
     return max(1, MAX_BATCH_CELLS // (n_states * n_states))
@@ -124,15 +144,29 @@ def simulate_many(
     steps = scenario.params.steps if steps is None else steps
     size = batch_size(world.n)
     out: list[RunRecord] = []
-    for start in range(0, len(seeds), size):
-        batch = seeds[start : start + size]
-        try:
-            model = LockstepModel(
-                world, scenario.mechanisms, scenario.params, seeds=batch, record_every=record_every
-            )
-            model.finish(steps)
-            out += model.records()
-        except SimulationError as exc:  # name the failed seed's position among all ``seeds``
-            exc.replication = start + (exc.replication or 0)
-            raise
+    with one_blas_thread():
+        for start in range(0, len(seeds), size):
+            out += _batch(world, scenario, seeds, start, size, steps, record_every)
     return out
+
+
+def _batch(
+    world: World,
+    scenario: Scenario,
+    seeds: Sequence[np.random.SeedSequence],
+    start: int,
+    size: int,
+    steps: int,
+    record_every: int | None,
+) -> list[RunRecord]:
+    """The records of ``seeds[start : start + size]``, run in one lock-step batch."""
+    batch = seeds[start : start + size]
+    try:
+        model = LockstepModel(
+            world, scenario.mechanisms, scenario.params, seeds=batch, record_every=record_every
+        )
+        model.finish(steps)
+    except SimulationError as exc:  # name the failed seed's position among all ``seeds``
+        exc.replication = start + (exc.replication or 0)
+        raise
+    return model.records()
