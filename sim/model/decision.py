@@ -65,6 +65,10 @@ Unpacks as ``friendship, alliance = pair``."""
 Terms = dict[str, Pair]
 """mechanism name -> its Pair."""
 
+GATHER_CELLS = 2048
+"""From this many tie cells (replications x N x N) on, the choice computes only the pairs under
+review (benchmarks/bench_run.py: below it the gathering costs more than it saves)."""
+
 SHARED_BYTES = 64 * 2**20
 """Cap on what the rule keeps per world and setting in ``World.cache`` (static terms and
 sanctions pressure by step): every run of a world computes the same sequence of them, so runs
@@ -73,6 +77,7 @@ after the first look them up; past the cap they are computed as before."""
 _STATIC = (
     "s", "rel", "ei", "ek", "_threatened", "_slots", "_edges", "edge_rival_power",
     "edge_own_power", "edge_weight", "_s32", "_rho32", "_rho_levels", "w_hedge", "help_raw",
+    "_edge_rival_power_n", "_edge_weight_n",
     "help_static", "_tied_table", "_tied_offset", "w_distrust", "_price", "static_terms", "_aut",
     "_static_sum", "w_options", "_rivalry",
 )  # fmt: skip
@@ -321,7 +326,10 @@ class DecisionRule:
         self.edge_weight = np.where(valid, R[ei, ek] * w_sec[ei] * s[ek], 0.0)[:, None].astype(f32)
         self._s32 = s.astype(f32)
         self._rho32 = self.rho.astype(f32)
-        self._rho_levels = self._rho32[1:, None, None]  # friendship, alliance
+        self._rho_levels = self._per_pair(self._rho32[1:, None, None])  # friendship, alliance
+        # the same per-edge columns spread over (E, N), for whole-array products in security
+        self._edge_rival_power_n = np.repeat(self.edge_rival_power, self.n, axis=1)
+        self._edge_weight_n = np.repeat(self.edge_weight, self.n, axis=1)
         # -- the part of a partner's help that events alone change: rivalry with it, perceived
         # hedging (H0); distrust is learned, so it is applied each step
         hedging_on = self.enabled["partner_hedging"]
@@ -428,8 +436,8 @@ class DecisionRule:
         v = v.reshape((*v.shape[:-2], len(self._threatened), slots, v.shape[-1]))
         if slots == 1:
             return v[..., 0, :]
-        rest = v[..., 1, :].copy()
-        for p in range(2, slots):
+        rest = v[..., 1, :] + v[..., 2, :] if slots > 2 else v[..., 1, :].copy()
+        for p in range(3, slots):
             rest += v[..., p, :]
         rest += v[..., 0, :]  # commutative: x0 + rest, as reduceat adds them
         return rest
@@ -459,13 +467,13 @@ class DecisionRule:
         muster = self.edge_own_power + current.sum(axis=-1)  # (..., E)
         self._edge_cache = (B, current, muster)
         d0 = muster[..., None] - current  # the power i musters without j
-        d0 += self.edge_rival_power
+        d0 += self._edge_rival_power_n
         # both levels at once: (2, ..., E, N)
-        x = self._per_pair(self._rho_levels) * B
+        x = self._rho_levels * B
         v = d0 + x
         v *= d0
         np.divide(x, v, out=v)
-        v *= self.edge_weight
+        v *= self._edge_weight_n
         out = np.zeros((2, *L.shape))
         if len(self._threatened):
             out[..., self._threatened, :] = self._sum_edges(v)
@@ -700,12 +708,16 @@ class DecisionRule:
             upper = self._upper
             review = u < p
             review = np.where(upper, review, review.swapaxes(-1, -2))
-            # only the pairs under review choose (~p of them): the others keep L, so their
-            # utilities need no exponential; the same arithmetic on fewer cells
-            cells = np.flatnonzero(review)
-            u = np.where(upper, u / p, u).ravel()[cells]
-            U = U.reshape(2, -1)[:, cells]
-        e = np.multiply(U, 1.0 / self.p.temperature, out=U if p >= 1.0 else None)
+            u = np.where(upper, u / p, u)
+            # in large arrays only the pairs under review choose (~p of them): the others keep
+            # L, so their utilities need no exponential; the same arithmetic on fewer cells
+            # (small arrays cost the call, not the cells: there, every cell computes)
+            gather = L.size >= GATHER_CELLS
+            if gather:
+                cells = np.flatnonzero(review)
+                u = u.ravel()[cells]
+                U = U.reshape(2, -1)[:, cells]
+        e = np.multiply(U, 1.0 / self.p.temperature, out=U)  # U is ours to reuse
         np.minimum(e, 700.0, out=e)  # exp would overflow beyond; such a choice is certain anyway
         np.exp(e, out=e)
         if not self.p.friendship:  # the alliance-only world: no tie or an alliance
@@ -713,11 +725,13 @@ class DecisionRule:
         c1 = 1.0 + e[0]
         u = u * (c1 + e[1])
         chosen = np.add(u >= 1.0, u >= c1, dtype=np.intp)
-        if p < 1.0:
+        if p >= 1.0:
+            desired = chosen
+        elif gather:
             desired = L.copy()
             desired.reshape(-1)[cells] = chosen
         else:
-            desired = chosen
+            desired = np.where(review, chosen, L)
         desired *= self._off_diagonal  # no tie with oneself
         return desired
 
