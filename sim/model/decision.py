@@ -69,6 +69,10 @@ GATHER_CELLS = 2048
 """From this many tie cells (replications x N x N) on, the choice computes only the pairs under
 review (benchmarks/bench_run.py: below it the gathering costs more than it saves)."""
 
+EDGE_TABLE_CELLS = 2**15
+"""Below this many edge cells (replications x threat edges x N), partner hedging's discount is
+looked up from a table (fewer calls); from it on, computed on the cells (fewer bytes moved)."""
+
 SHARED_BYTES = 64 * 2**20
 """Cap on what the rule keeps per world and setting in ``World.cache`` (static terms and
 sanctions pressure by step): every run of a world computes the same sequence of them, so runs
@@ -77,7 +81,7 @@ after the first look them up; past the cap they are computed as before."""
 _STATIC = (
     "s", "rel", "ei", "ek", "_threatened", "_slots", "_edges", "edge_rival_power",
     "edge_own_power", "edge_weight", "_s32", "_rho32", "_rho_levels", "w_hedge", "help_raw",
-    "_edge_rival_power_n", "_edge_weight_n",
+    "_edge_rival_power_n", "_edge_weight_n", "_w_edge_n",
     "help_static", "_tied_table", "_tied_offset", "w_distrust", "_price", "static_terms", "_aut",
     "_static_sum", "w_options", "_rivalry",
 )  # fmt: skip
@@ -246,6 +250,7 @@ class DecisionRule:
         self.review = min(1.0, world.step_years / params.review_years)
         self._upper = np.triu(np.ones((self.n, self.n), dtype=bool), 1)
         self._off_diagonal = 1 - np.eye(self.n, dtype=np.intp)
+        self._tau32 = TIE_WEIGHT.astype(np.float32)
         inst = mechanisms.institutions
         self.exit = inst.weight * inst.exit_cost if inst.enabled else k
         self.treaty_exit = inst.weight * inst.treaty_exit_cost if inst.enabled else k
@@ -342,7 +347,8 @@ class DecisionRule:
             # the discount of j's help against k by j's tie with k, by edge and level of that
             # tie: max(0, 1 - h_i tau(L[j, k])), looked up from the flat (E, 3) table
             w_edge = self.w_hedge[ei][:, None].astype(f32)  # (E, 1)
-            table = np.maximum(f32(1.0) - TIE_WEIGHT.astype(f32) * w_edge, f32(0.0))
+            table = np.maximum(f32(1.0) - self._tau32 * w_edge, f32(0.0))
+            self._w_edge_n = np.repeat(w_edge, self.n, axis=1)  # (E, N)
             # a last entry, 0, read at j = k (the diagonal of L is 0): a rival does not help
             # against itself
             self._tied_table = np.append(table.ravel(), f32(0.0))
@@ -418,14 +424,20 @@ class DecisionRule:
         base = f * self._s32
         B = base.take(self.ei, axis=-2)  # (..., E, N)
         if hedging and self.w_hedge is not None:
-            # j's ties with the rival k of each edge, as (..., E, N), through the table (whose
-            # entry at j = k is 0: a rival does not help against itself)
-            code = L.take(self.ek, axis=-2) + self._tied_offset
-            tied = self._tied_table.take(code)
+            # the discount of j's help by j's tie with the rival k of each edge, (..., E, N)
+            if B.size < EDGE_TABLE_CELLS:  # small: looked up from the flat (E, 3) table, whose
+                # entry at j = k is 0 (a rival does not help against itself)
+                tied = self._tied_table.take(L.take(self.ek, axis=-2) + self._tied_offset)
+            else:  # large: the table's arithmetic on the cells (no int64 index arrays)
+                tied = self._tau32.take(L).take(self.ek, axis=-2)
+                tied *= self._w_edge_n
+                np.subtract(np.float32(1.0), tied, out=tied)
+                np.maximum(tied, np.float32(0.0), out=tied)
+                tied[..., self._edges, self.ek] = 0.0
             B = B * tied if B.ndim < tied.ndim else np.multiply(B, tied, out=B)
         else:
             B[..., self._edges, self.ek] = 0.0  # a rival does not help against itself
-        return B, self._rho32.take(L.take(self.ei, axis=-2))
+        return B, self._rho32.take(L).take(self.ei, axis=-2)
 
     def _sum_edges(self, v: np.ndarray) -> np.ndarray:
         """(..., E, M) values per threat edge summed over each state's edges: (..., A, M) for
