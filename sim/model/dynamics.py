@@ -100,6 +100,7 @@ class Dynamics(mesa.Model):
         self._joinable = np.array([[tr.open] for tr in world.treaties], dtype=bool).reshape(-1, 1)
         self._fellows_of: tuple[np.ndarray | None, np.ndarray] = (None, np.zeros(0))
         self._whole_of: tuple[np.ndarray | None, bool] = (None, False)
+        self._held_of: tuple[np.ndarray | None, np.ndarray] = (None, np.zeros(0))
         self._treaty_steps = {tr.start for tr in world.treaties} | {
             tr.end for tr in world.treaties if tr.end is not None
         }
@@ -228,19 +229,22 @@ class Dynamics(mesa.Model):
         return self._whole_of[1]
 
     def _held(self) -> np.ndarray:
-        """(..., N, N) pairs whose alliance a treaty holds (fellow members of some treaty)."""
-        held = self._fellows(self.members).copy()
-        held[..., self._diag, self._diag] = False
-        return held
+        """(..., N, N) pairs whose alliance a treaty holds (fellow members of some treaty), for
+        the current membership (kept until it changes, like :meth:`_fellows`)."""
+        members = self.members
+        if self._held_of[0] is not members:
+            held = self._fellows(members).copy()
+            held[..., self._diag, self._diag] = False
+            held.flags.writeable = False  # shared by the calls until membership changes
+            self._held_of = (members, held)
+        return self._held_of[1]
 
     def _treaty_ties(self, ties: np.ndarray) -> np.ndarray:
         """``ties`` with every pair of fellow members of a treaty allied (treaties not in force
-        have no members)."""
+        have no members); the diagonal stays as in ``ties`` (0)."""
         if not self.world.treaties:
             return ties
-        out = np.where(self._fellows(self.members), 2, ties)
-        out[..., self._diag, self._diag] = 0
-        return out
+        return np.where(self._held(), 2, ties)
 
     def active_regimes(self, t: int) -> Sequence[Regime]:
         """Sanctions regimes in force at step ``t``."""
