@@ -331,3 +331,126 @@ def test_fuzzed_worlds_match_run_alone_with_betrayals_in_some_replications(monke
         treaties_apart += any(not np.array_equal(members[0], m) for m in members[1:])
     assert mixed >= 2, f"only {mixed} cases had betrayals in some replications but not all"
     assert treaties_apart >= 2, f"only {treaties_apart} cases ended with different treaty members"
+
+
+# -- the speed paths change no result ------------------------------------------------------------
+# Each shortcut of the hot path (benchmarks/bench_run.py, bench_world.py) is checked against the
+# plain computation it replaces: records bit for bit equal, and the shortcut actually taken.
+
+
+def _records(sc: Scenario, n: int = 4, steps: int | None = None, world=None) -> list:
+    w = compile_world(sc) if world is None else world
+    return simulate_many(w, sc, [seed_for(sc.seed, i) for i in range(n)], steps, 1)
+
+
+def _alone_and_batch(sc: Scenario, steps: int) -> tuple[list, list]:
+    w = compile_world(sc)
+    seeds = [seed_for(sc.seed, i) for i in range(4)]
+    alone = [simulate_many(w, sc, [s], steps, 1)[0] for s in seeds]
+    return alone, simulate_many(w, sc, seeds, steps, 1)
+
+
+@pytest.mark.parametrize("world", ["iran", "eventful"])
+def test_skipping_treaty_values_when_no_membership_can_change_changes_nothing(
+    world: str, monkeypatch
+) -> None:
+    sc = load_scenario(SCENARIOS / "iran_2021.yaml") if world == "iran" else _eventful(9, 5)
+    original = Dynamics._membership_reviewed
+    skipped = []
+
+    def counted(self, u, refused):
+        out = original(self, u, refused)
+        skipped.append(not out)
+        return out
+
+    monkeypatch.setattr(Dynamics, "_membership_reviewed", counted)
+    fast = _alone_and_batch(sc, 80)
+    assert sum(skipped) > 10  # the shortcut is taken, in runs alone at least
+    monkeypatch.setattr(Dynamics, "_membership_reviewed", lambda self, u, refused: True)
+    plain = _alone_and_batch(sc, 80)
+    assert_identical(plain[0], fast[0])
+    assert_identical(plain[1], fast[1])
+
+
+@pytest.mark.parametrize("constant", ["GATHER_CELLS", "EDGE_TABLE_CELLS"])
+def test_small_and_large_array_paths_agree(constant: str, monkeypatch) -> None:
+    """The choice (every cell, or only the pairs under review) and partner hedging's discount
+    (table lookup, or arithmetic on the cells) give the same bits either way."""
+    worlds = [load_scenario(SCENARIOS / "iran_2021.yaml"), _eventful(25, 6)]
+    monkeypatch.setattr(decision, constant, 0)  # always the large-array path
+    large = [_records(sc, steps=60) for sc in worlds]
+    monkeypatch.setattr(decision, constant, 10**12)  # always the small-array path
+    small = [_records(sc, steps=60) for sc in worlds]
+    for a, b in zip(large, small, strict=True):
+        assert_identical(a, b)
+
+
+def test_a_worlds_cache_serves_its_later_runs_exactly(monkeypatch) -> None:
+    """Static terms, regime shares and sanctions pressure are kept per world (keyed by the
+    data's content) for its later runs: those equal runs on a fresh world, with the cache or
+    past its cap, and what is shared cannot be edited."""
+    import pickle
+
+    sc = _eventful(9, 7)  # events change power, preferences and dyadic data mid-run
+    w = compile_world(sc)
+    first = _records(sc, world=w)
+    (shared,) = (v for k, v in w.cache.items() if k[0] == "decision")
+    statics = [k for k in shared if isinstance(k, tuple) and k[0] == "static"]
+    assert len(statics) >= 4  # one per distinct data state the events made
+    assert any(isinstance(k, tuple) and k[0] == "sanctions" for k in shared)
+    again = _records(sc, world=w)
+    assert_identical(first, again)
+    assert_identical(first, _records(sc))  # a fresh world, empty cache
+    monkeypatch.setattr(decision, "SHARED_BYTES", 0)  # nothing kept
+    fresh = compile_world(sc)
+    assert_identical(first, _records(sc, world=fresh))
+    kept = next(iter(fresh.cache.values()))
+    assert not [k for k in kept if isinstance(k, tuple) and k[0] in ("static", "sanctions")]
+    one = shared[statics[0]]
+    with pytest.raises(ValueError, match="read-only"):
+        one["help_static"][0, 0] = 1.0
+    assert pickle.loads(pickle.dumps(w)).cache == {}  # workers get the world, not its cache
+
+
+def test_third_party_sanctions_equal_the_dense_product() -> None:
+    """Summing each target's regimes (sparse) matches the dense formula ``1 - exp(log1p(-share)
+    @ targets)``, with several regimes on one target (their order matters for rounding)."""
+    doc = random_world_document(12, seed=8, steps=30)
+    ids = list(doc["states"])
+    doc["sanctions"] = [
+        {"name": f"s{k}", "senders": [ids[k]], "targets": [ids[0]], "level": 0.2 + 0.1 * k}
+        for k in range(1, 6)
+    ] + [{"name": "two", "senders": [ids[7]], "targets": [ids[1], ids[2]], "level": 0.6}]
+    sc = Scenario.model_validate(doc)
+    w = compile_world(sc)
+    model = LockstepModel(w, sc.mechanisms, sc.params, seeds=[seed_for(1, 0)])
+    model.step()
+    rule, t = model.rule, model.steps
+    active = model.active_regimes(t)
+    g, support_share, exposure = rule._regime_parts(active)
+    sp = sc.mechanisms.sanctions_pressure
+    bite = g.level * decision.sanction_bite(
+        g.before + (t - g.start + 1) * w.step_years, sp.buildup_years, sp.adaptation_half_life_years
+    )
+    bite = np.minimum(bite, 1.0 - 1e-12)
+    pressure = 1.0 - np.exp(np.log1p(-bite) @ g.targets)
+    support = pressure[:, None] * support_share
+    third = 1.0 - np.exp(np.log1p(-(exposure.T * (bite * g.secondary))) @ g.targets)
+    dense = sp.weight * (support + sp.rent * support.T - sp.third_party * third - g.sender_cost)
+    np.fill_diagonal(dense, 0.0)
+    got = rule.sanctions_pressure(active, t)
+    assert np.abs(third).max() > 0.01  # third parties do pay here
+    np.testing.assert_allclose(got, dense, rtol=1e-12, atol=1e-15)
+
+
+def test_the_engine_limits_blas_threads_only_while_it_runs() -> None:
+    from threadpoolctl import threadpool_info
+
+    def blas() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    before = blas()
+    with lockstep.one_blas_thread():
+        inside = blas()
+    assert all(n == 1 for n in inside)
+    assert blas() == before

@@ -489,3 +489,32 @@ def test_without_a_review_a_state_wants_what_it_has():
     assert np.array_equal(rule.choose(U.copy(), u, L), L)
     u[np.triu_indices(n, 1)] = 0.01  # every pair reviews: both sides choose
     assert (rule.choose(U.copy(), u, L)[~np.eye(n, dtype=bool)] == 2).all()
+
+
+def test_measures_on_changed_rows_equal_measures_on_every_row() -> None:
+    """The recorder measures only the tie rows that changed since the step before
+    (sim.model.recording._changed_rows) and spreads them: the same numbers, bit for bit, as
+    measuring every row of every step."""
+    from sim.model.metrics import alignment_index, hedging_index, status
+    from sim.model.recording import _changed_rows
+
+    rng = np.random.default_rng(3)
+    n, steps = 30, 40
+    R = rng.random((n, n))
+    R = (R + R.T) / 2
+    np.fill_diagonal(R, 0.0)
+    ties = np.zeros((steps, n, n), dtype=np.int8)
+    level = np.triu(rng.integers(0, 3, (n, n)), 1)
+    for s in range(steps):
+        flip = np.triu(rng.random((n, n)) < 0.01, 1)  # a few pairs change each step
+        level = np.where(flip, rng.integers(0, 3, (n, n)), level)
+        ties[s] = level + level.T
+    rows, source = _changed_rows(ties)
+    assert len(rows) < 0.6 * steps * n  # most rows are reused
+    assert np.array_equal(rows[source], ties.reshape(steps, n, n))
+    assert np.array_equal(status(rows, R >= 0.5)[source], status(ties, R >= 0.5))
+    h = hedging_index(ties, R)
+    assert np.array_equal(hedging_index(rows, R)[source], h)
+    assert np.array_equal(
+        alignment_index(rows, R, hedging_index(rows, R))[source], alignment_index(ties, R, h)
+    )
