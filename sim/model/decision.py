@@ -250,6 +250,7 @@ class DecisionRule:
         self.review = min(1.0, world.step_years / params.review_years)
         self._upper = np.triu(np.ones((self.n, self.n), dtype=bool), 1)
         self._off_diagonal = 1 - np.eye(self.n, dtype=np.intp)
+        self._members_of: tuple = (None,)
         self._tau32 = TIE_WEIGHT.astype(np.float32)
         inst = mechanisms.institutions
         self.exit = inst.weight * inst.exit_cost if inst.enabled else k
@@ -580,8 +581,11 @@ class DecisionRule:
         self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime], t: int
     ) -> tuple[Pair, Pair | None]:
         """Every term but options and inertia, summed, and the security Pair."""
-        U = np.empty((2, *L.shape))
-        U[...] = self._static_sum
+        if self.batch_axes:
+            U = np.empty((2, *L.shape))
+            U[...] = self._static_sum
+        else:
+            U = self._static_sum.copy()
         sec = None
         if self.enabled["security"] and len(self.ei):
             sec = self.security(L, dy.distrust)
@@ -671,7 +675,7 @@ class DecisionRule:
         treaty; members also keep the exit cost. ``U`` is :meth:`base_utilities` of this step
         (its security part and edge help are reused); ``members`` is (..., T, N) boolean.
         """
-        m = members.astype(float).swapaxes(-1, -2)  # (..., N, T)
+        m, upkeep, exit_value = self._membership_terms(members)
         sec = self._security_pair
         if self.p.friendship:  # out of the treaty, a member stays a friend
             nonsec = U[1] - U[0] - (0.0 if sec is None else sec[1] - sec[0])
@@ -680,8 +684,7 @@ class DecisionRule:
             nonsec = U[1] - (0.0 if sec is None else sec[1])
             rho_out = 0.0
         value = np.matmul(nonsec, m)  # (..., N, T): the pair terms summed over members j
-        others = m.sum(axis=-2, keepdims=True) - m  # members other than i
-        value += (others - 1.0) * self.p.alliance_cost
+        value += upkeep
         if sec is not None:
             B, current, muster = self._edge_cache
             base = muster[..., None] - np.matmul(current, m) + self.edge_rival_power  # (..., E, T)
@@ -689,8 +692,20 @@ class DecisionRule:
             w = self.edge_weight
             value += self._rows(w / (base + rho_out * B_t) - w / (base + self.rho[2] * B_t))
         value = value.swapaxes(-1, -2)  # (..., T, N)
-        value += self.treaty_exit * members
+        value += exit_value
         return value
+
+    def _membership_terms(self, members: np.ndarray) -> tuple[np.ndarray, ...]:
+        """What :meth:`membership_values` needs of a membership array alone: the members as
+        (..., N, T) floats, the upkeep charged once per treaty, ``(others - 1) * alliance_cost``
+        (others: the members other than i), and the exit cost members keep; computed again only
+        when membership changes (the array is replaced, never edited)."""
+        if self._members_of[0] is not members:
+            m = members.astype(float).swapaxes(-1, -2)  # (..., N, T)
+            others = m.sum(axis=-2, keepdims=True) - m  # members other than i
+            upkeep = (others - 1.0) * self.p.alliance_cost
+            self._members_of = (members, m, upkeep, self.treaty_exit * members)
+        return self._members_of[1:]
 
     def choose_membership(self, value: np.ndarray, u: np.ndarray, now: np.ndarray) -> np.ndarray:
         """Logit choice to be in a treaty (stay or join) rather than out, at a review (with the

@@ -105,6 +105,9 @@ class Dynamics(mesa.Model):
             tr.end for tr in world.treaties if tr.end is not None
         }
         self._in_force = np.array([tr.in_force(0) for tr in world.treaties], dtype=bool)
+        self._any_in_force = bool(self._in_force.any())
+        self._in_force_version = 0
+        self._could_join_of: tuple = (None, -1, None)
         self._apply_events(0)
         self.previous = self.ties
         self.every = record_every or params.record_every
@@ -160,6 +163,8 @@ class Dynamics(mesa.Model):
         if t not in self._treaty_steps:
             return
         self._in_force = np.array([tr.in_force(t) for tr in self.world.treaties], dtype=bool)
+        self._any_in_force = bool(self._in_force.any())
+        self._in_force_version += 1
         for k, tr in enumerate(self.world.treaties):
             if t == tr.start:
                 self.members = self.members.copy()  # replaced, not edited (see _fellows)
@@ -266,7 +271,7 @@ class Dynamics(mesa.Model):
         # this step's draws, in the decision stream's order: the pairs', then (with a treaty in
         # force) the treaty memberships'
         u = self._uniforms()
-        treaties = self._in_force.any()
+        treaties = self._any_in_force
         u_treaty = self._treaty_uniforms() if treaties else None
         U = rule.base_utilities(self.ties, self.dyadic, self._active_now(t), t)
         # a pair whose alliance a treaty holds decides as friends would: leaving the treaty,
@@ -305,7 +310,11 @@ class Dynamics(mesa.Model):
         review = u < self.rule.review
         if (review & self.members).any():
             return True
-        outsiders = review & ~self.members & self._open_now()
+        members, version, could_join = self._could_join_of
+        if members is not self.members or version != self._in_force_version:
+            could_join = ~self.members & self._open_now()  # outsiders of open treaties in force
+            self._could_join_of = (self.members, self._in_force_version, could_join)
+        outsiders = review & could_join
         return bool(outsiders.any() and (outsiders & ~refused.get()).any())
 
     def _check_finite(self, a: np.ndarray, t: int, treaty: bool = False) -> None:
