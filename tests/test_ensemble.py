@@ -142,6 +142,29 @@ def test_cli_ensemble_writes_its_files_and_keeps_foreign_ones(tmp_path: Path, ca
     assert f"{bad}:2:" in capsys.readouterr().err
 
 
+def test_cli_ensemble_refuses_before_running(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A folder it may not write, or ``--defaults`` (which the ensemble's draws would override),
+    is refused before any run: the user loses no time and no file."""
+    import sim.experiments.run as run_module
+
+    def no_runs(*args, **kwargs):
+        raise AssertionError("the ensemble ran although its output was refused")
+
+    monkeypatch.setattr(run_module, "run", no_runs)
+    e = str(_estimates(tmp_path))
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    args = ["run", TOY, "--ensemble", "2", "-r", "3", "--steps", "12", "-j", "1", "-q"]
+    assert main([*args, "--estimates", e, "--out", str(out)]) == 2
+    assert "holds files an ensemble did not write" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "mine"
+    fresh = tmp_path / "fresh"
+    assert main([*args, "--estimates", e, "--out", str(fresh), "--defaults", "estimated"]) == 2
+    assert "--defaults" in capsys.readouterr().err
+    assert not fresh.exists()
+
+
 def test_run_with_estimated_defaults_takes_the_medians(tmp_path: Path) -> None:
     import sim
 

@@ -64,7 +64,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
         type=bounded_int(1, 10_000),
         metavar="K",
         help="draw K parameter sets from the estimates and run --replications (default 20) of "
-        "each: verdict shares with their 5-95%% band across sets, paired McNemar tests",
+        "each: verdict shares with their 5-95%% band across sets, paired McNemar tests (its "
+        "tables are CSV and it draws no figures: --format and --no-figures are for plain runs)",
     )
     r.add_argument(
         "--defaults",
@@ -136,12 +137,20 @@ def _ensemble(args: argparse.Namespace, pairs: list) -> int:
     """``--ensemble K``: print the ensemble's report and write its files (ensemble.json,
     sets.csv, tests.csv, influence.csv, boxes.csv, summary.txt) to ``--out`` (default
     results/<scenario name>_ensemble)."""
+    from sim.errors import InputError
     from sim.experiments.conditions import prepare
-    from sim.experiments.ensemble import FILES
+    from sim.experiments.ensemble import FILES, check_out
     from sim.experiments.run import run
 
+    if args.defaults:
+        raise InputError.single(
+            "--defaults",
+            "does not combine with --ensemble: the ensemble draws the estimated constants the "
+            "scenario leaves at their defaults from --estimates",
+        )
     sc, _ = prepare(args.scenario, seed=args.seed, steps=args.steps, overrides=pairs)
     out = Path(args.out) if args.out else default_out(sc.name, args.scenario, pairs, "_ensemble")
+    check_out(out)  # refused before the runs, not after them
     result = run(
         args.scenario,
         ensemble=args.ensemble,

@@ -199,19 +199,7 @@ class EnsembleResult:
         """Write ``ensemble.json``, ``sets.csv``, ``tests.csv``, ``influence.csv`` and
         ``summary.txt`` into ``out``. A folder holding anything else is refused: the ensemble
         replaces only an earlier ensemble's own files."""
-        out = Path(out)
-        if out.exists():
-            if not out.is_dir():
-                raise InputError.plain(str(out), "is not a directory")
-            own = out / "ensemble.json"
-            other = [p.name for p in out.iterdir() if p.name not in FILES]
-            theirs = own.exists() and _is_ours(own)
-            if other or (any(out.iterdir()) and not theirs):
-                raise InputError.plain(
-                    str(out),
-                    "holds files an ensemble did not write; hedgesim will not replace them: "
-                    "choose another --out",
-                )
+        out = check_out(out)
         out.mkdir(parents=True, exist_ok=True)
         sets = pd.DataFrame(self.draws)
         sets.index.name = "set"
@@ -229,6 +217,26 @@ class EnsembleResult:
         doc = {"kind": KIND, **self.meta, "draws": self.draws}
         write_text(out / "ensemble.json", json.dumps(doc, indent=1))
         return out
+
+
+def check_out(out: str | Path) -> Path:
+    """``out`` if an ensemble may write there: new, empty, or holding an earlier ensemble's own
+    files (which it replaces). A folder holding anything else is refused (InputError) — called
+    before the ensemble runs, so a refusal costs no work, and again when saving."""
+    out = Path(out)
+    if out.exists():
+        if not out.is_dir():
+            raise InputError.plain(str(out), "is not a directory")
+        own = out / "ensemble.json"
+        other = [p.name for p in out.iterdir() if p.name not in FILES]
+        theirs = own.exists() and _is_ours(own)
+        if other or (any(out.iterdir()) and not theirs):
+            raise InputError.plain(
+                str(out),
+                "holds files an ensemble did not write; hedgesim will not replace them: "
+                "choose another --out",
+            )
+    return out
 
 
 def _is_ours(path: Path) -> bool:
