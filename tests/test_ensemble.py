@@ -210,3 +210,21 @@ def test_boxes_report_the_prim_box_of_each_outcome() -> None:
     b = boxes[boxes.input == "b"]
     assert len(b) == 0 or b.high.iloc[0] < 0.4
     assert len(boxes) >= 1 and (boxes.sets <= 8).all()
+
+
+def test_an_ensemble_with_no_corner_or_no_drawn_constant_still_reports() -> None:
+    """Outcomes equal in every set leave PRIM nothing to box; a scenario that sets every
+    estimated constant leaves nothing drawn: the tables keep their columns (empty) and the
+    report is written, not a traceback (found running the shipped estimates on the toy)."""
+    draws = [{"a": 0.1}, {"a": 0.5}, {"a": 0.9}]
+    flat = pd.DataFrame(
+        [(s, "baseline", r, "S", 0, 1) for s in range(3) for r in range(4)],
+        columns=["set", "condition", "replication", "state", *ens.OUTCOMES],
+    )
+    meta = {"scenario": "t", "sets": 3, "replications": 4, "seed": 1, "estimates": "e",
+            "drawn": ["a"], "kept": []}  # fmt: skip
+    for d in (draws, [{} for _ in draws]):
+        result = ens.EnsembleResult(meta, d, flat)
+        assert list(result.boxes.columns) == list(ens.BOX_COLUMNS) and result.boxes.empty
+        assert list(result.influence.columns) == list(ens.INFLUENCE_COLUMNS)
+        assert "allied_stronger  100.0% of runs" in result.summary()

@@ -33,8 +33,9 @@ def installed(tmp_path_factory) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "sim", src / "sim", symlinks=True, ignore=ignore)
     shutil.copytree(ROOT / "scenarios", src / "scenarios", ignore=ignore)
-    patterns = Path("validation", "patterns")
-    shutil.copytree(ROOT / patterns, src / patterns, ignore=ignore)
+    for shipped in ("patterns", "estimates", "targets"):  # sim/validation links to these
+        part = Path("validation", shipped)
+        shutil.copytree(ROOT / part, src / part, ignore=ignore)
     dist = tmp / "dist"
     built = subprocess.run(
         [
@@ -112,3 +113,19 @@ def test_the_wheel_runs_a_shipped_example_outside_the_repository(installed, tmp_
     validate = hedgesim("validate")
     assert validate.returncode == 0, validate.stdout[-2000:] + validate.stderr[-2000:]
     assert f"({len(shipped)} patterns in" in validate.stdout
+    # so do the estimates (--ensemble, --defaults estimated) and the held-out tests' targets
+    ensemble = hedgesim(
+        "run", "examples/toy_triangle.yaml", "--ensemble", "2", "-r", "2", "--steps", "6",
+        "-j", "1", "-q", "--out", "toy_ensemble",
+    )  # fmt: skip
+    assert ensemble.returncode == 0, ensemble.stderr
+    assert (work / "toy_ensemble" / "ensemble.json").is_file()
+    files = subprocess.run(
+        [str(installed / "python"), "-c",
+         "from sim.validation import heldout, forecast\n"
+         "paths = (heldout.IRAN_SCENARIO, heldout.IRAN_TARGETS, forecast.FORECAST_SCENARIO,"
+         " forecast.FORECAST_TARGETS)\n"
+         "print(all(p.is_file() and 'site-packages' in str(p) for p in paths))"],
+        cwd=work, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert files.stdout.strip() == "True", files.stdout + files.stderr

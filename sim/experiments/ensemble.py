@@ -63,6 +63,8 @@ ALPHA = 0.05
 OUTCOMES = ("non_aligned", "allied_stronger")
 DEFAULT_M = 20
 KIND = "hedgesim-ensemble"
+INFLUENCE_COLUMNS = ("state", "outcome", "input", "rho", "p", "share_low", "share_high")
+BOX_COLUMNS = ("state", "outcome", "input", "low", "high", "box_share", "all_share", "sets")
 FILES = ("ensemble.json", "sets.csv", "tests.csv", "influence.csv", "boxes.csv", "summary.txt")
 PEEL = 0.1  # PRIM: the share of the box's sets peeled off per step (Friedman & Fisher 1999)
 MIN_SUPPORT = 0.1  # PRIM: stop before the box holds fewer than this share of the sets
@@ -304,7 +306,8 @@ def _influence(o: pd.DataFrame, draws: list[dict[str, float]]) -> pd.DataFrame:
                         "share_high": float(y[x > med].mean()) if (x > med).any() else math.nan,
                     }
                 )
-    return pd.DataFrame(rows)
+    # the columns even without rows (no constant drawn), so that readers can select on them
+    return pd.DataFrame(rows, columns=INFLUENCE_COLUMNS)
 
 
 def prim_box(
@@ -349,7 +352,7 @@ def _boxes(o: pd.DataFrame, draws: list[dict[str, float]]) -> pd.DataFrame:
     inputs = pd.DataFrame(draws)
     rows = []
     if inputs.empty:
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=BOX_COLUMNS)
     for state, g in base.groupby("state", sort=False, observed=True):
         per = g.groupby("set")[list(OUTCOMES)].mean()
         x = inputs.loc[per.index].to_numpy(float)
@@ -373,7 +376,8 @@ def _boxes(o: pd.DataFrame, draws: list[dict[str, float]]) -> pd.DataFrame:
                             "sets": int(inside.sum()),
                         }
                     )
-    return pd.DataFrame(rows)
+    # the columns even without rows (no input marks a corner, or no constant drawn)
+    return pd.DataFrame(rows, columns=BOX_COLUMNS)
 
 
 def _tests(o: pd.DataFrame) -> pd.DataFrame:

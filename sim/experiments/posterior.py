@@ -25,8 +25,8 @@ from sim.scenario.paths import split_path
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlsafe import locate, read_yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-ESTIMATED = ROOT / "validation" / "estimates" / "defaults.yaml"
+# validation/estimates/defaults.yaml, shipped in the package (sim/validation/estimates links to it)
+ESTIMATED = Path(__file__).parents[1] / "validation" / "estimates" / "defaults.yaml"
 """The shipped estimates (``--defaults estimated``): in the repository, not in a wheel."""
 KIND = "hedgesim-estimates"
 MARKER = "# hedgesim estimates: written by validation/estimate_defaults.py (which may replace it)"
