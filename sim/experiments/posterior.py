@@ -135,8 +135,8 @@ def resolve(source: str | Path) -> Path:
         if not ESTIMATED.is_file():
             raise InputError.plain(
                 str(ESTIMATED),
-                "the shipped estimates are missing (an installed hedgesim has no validation/ "
-                "folder): give the estimates file's path instead of 'estimated'",
+                "the shipped estimates are missing from this installation: give the "
+                "estimates file's path instead of 'estimated'",
             )
         return ESTIMATED
     return Path(source)
