@@ -17,6 +17,7 @@ theirs: this class calls :meth:`Dynamics.record` at each recorded step.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import mesa
 import numpy as np
@@ -43,6 +44,32 @@ class _Refusals:
             m = self.members.astype(np.float32)
             self._refused = np.matmul(m, (self.desired != 2).astype(np.float32)) > 0
         return self._refused
+
+
+@dataclass(frozen=True)
+class _Membership:
+    """What follows from one treaty membership array and the treaties in force, computed when
+    either changes (the array is replaced whenever membership changes, never edited) and read
+    by every step in between: most steps change no membership."""
+
+    members: np.ndarray  # (..., T, N)
+    in_force: int  # the version of the treaties in force it was made for
+    fellows: np.ndarray  # (..., N, N) members of one treaty (diagonal: states in some treaty)
+    held: np.ndarray  # the same without the diagonal: pairs whose alliance a treaty holds
+    whole: bool  # no treaty has a single member (which dissolves)
+    could_join: np.ndarray  # (..., T, N) outsiders of open treaties in force
+
+    @classmethod
+    def of(cls, members: np.ndarray, in_force: int, open_now: np.ndarray) -> _Membership:
+        m = members.astype(np.float32)
+        fellows = np.matmul(m.swapaxes(-1, -2), m) > 0
+        held = fellows.copy()
+        n = held.shape[-1]
+        held[..., np.arange(n), np.arange(n)] = False
+        for a in (fellows, held):
+            a.flags.writeable = False
+        whole = bool((members.sum(axis=-1) != 1).all())
+        return cls(members, in_force, fellows, held, whole, ~members & open_now)
 
 
 class Dynamics(mesa.Model):
@@ -98,16 +125,13 @@ class Dynamics(mesa.Model):
         # treaty membership: (..., T, N), each replication its own
         self.members = self._own(np.zeros((len(world.treaties), world.n), dtype=bool))
         self._joinable = np.array([[tr.open] for tr in world.treaties], dtype=bool).reshape(-1, 1)
-        self._fellows_of: tuple[np.ndarray | None, np.ndarray] = (None, np.zeros(0))
-        self._whole_of: tuple[np.ndarray | None, bool] = (None, False)
-        self._held_of: tuple[np.ndarray | None, np.ndarray] = (None, np.zeros(0))
         self._treaty_steps = {tr.start for tr in world.treaties} | {
             tr.end for tr in world.treaties if tr.end is not None
         }
         self._in_force = np.array([tr.in_force(0) for tr in world.treaties], dtype=bool)
         self._any_in_force = bool(self._in_force.any())
         self._in_force_version = 0
-        self._could_join_of: tuple = (None, -1, None)
+        self._membership_of: _Membership | None = None
         self._apply_events(0)
         self.previous = self.ties
         self.every = record_every or params.record_every
@@ -167,7 +191,7 @@ class Dynamics(mesa.Model):
         self._in_force_version += 1
         for k, tr in enumerate(self.world.treaties):
             if t == tr.start:
-                self.members = self.members.copy()  # replaced, not edited (see _fellows)
+                self.members = self.members.copy()  # replaced, not edited (_Membership)
                 self.members[..., k, :] = False
                 self.members[..., k, tr.members] = True
                 self.ties = self._treaty_ties(self.ties)
@@ -218,31 +242,18 @@ class Dynamics(mesa.Model):
             self.rival = arr >= self.params.rival_threshold
         return applied
 
-    def _fellows(self, members: np.ndarray) -> np.ndarray:
-        """(..., N, N) pairs of states that are members of one treaty (the diagonal: states in
-        some treaty), for the current membership array; kept until membership changes (the array
-        is replaced whenever it changes, never edited)."""
-        if self._fellows_of[0] is not members:
-            m = members.astype(np.float32)
-            self._fellows_of = (members, np.matmul(m.swapaxes(-1, -2), m) > 0)
-        return self._fellows_of[1]
-
-    def _whole(self, members: np.ndarray) -> bool:
-        """Whether no treaty of this membership array has a single member (which dissolves)."""
-        if self._whole_of[0] is not members:
-            self._whole_of = (members, bool((members.sum(axis=-1) != 1).all()))
-        return self._whole_of[1]
+    def _membership(self) -> _Membership:
+        """What follows from the current membership (see :class:`_Membership`)."""
+        now = self._membership_of
+        if now is None or now.members is not self.members or now.in_force != self._in_force_version:
+            now = self._membership_of = _Membership.of(
+                self.members, self._in_force_version, self._open_now()
+            )
+        return now
 
     def _held(self) -> np.ndarray:
-        """(..., N, N) pairs whose alliance a treaty holds (fellow members of some treaty), for
-        the current membership (kept until it changes, like :meth:`_fellows`)."""
-        members = self.members
-        if self._held_of[0] is not members:
-            held = self._fellows(members).copy()
-            held[..., self._diag, self._diag] = False
-            held.flags.writeable = False  # shared by the calls until membership changes
-            self._held_of = (members, held)
-        return self._held_of[1]
+        """(..., N, N) pairs whose alliance a treaty holds (fellow members of some treaty)."""
+        return self._membership().held
 
     def _treaty_ties(self, ties: np.ndarray) -> np.ndarray:
         """``ties`` with every pair of fellow members of a treaty allied (treaties not in force
@@ -310,11 +321,7 @@ class Dynamics(mesa.Model):
         review = u < self.rule.review
         if (review & self.members).any():
             return True
-        members, version, could_join = self._could_join_of
-        if members is not self.members or version != self._in_force_version:
-            could_join = ~self.members & self._open_now()  # outsiders of open treaties in force
-            self._could_join_of = (self.members, self._in_force_version, could_join)
-        outsiders = review & could_join
+        outsiders = review & self._membership().could_join
         return bool(outsiders.any() and (outsiders & ~refused.get()).any())
 
     def _check_finite(self, a: np.ndarray, t: int, treaty: bool = False) -> None:
@@ -341,8 +348,9 @@ class Dynamics(mesa.Model):
         each alliance (a member that stayed wants it with its fellow members). ``value`` is None
         when no state reviews a membership it could change: everyone stays where they are."""
         before = self.members
-        shared = self._fellows(before)  # pairs of fellow members before the step
-        if value is None and self._whole(before):
+        membership = self._membership()
+        shared = membership.fellows  # pairs of fellow members before the step
+        if value is None and membership.whole:
             return shared | wants  # nobody could change a membership: everyone stays
         inside = before if value is None else self.rule.choose_membership(value, u, before)
         joining = inside & ~before & self._open_now()
