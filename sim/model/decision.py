@@ -79,11 +79,12 @@ sanctions pressure by step): every run of a world computes the same sequence of 
 after the first look them up; past the cap they are computed as before."""
 
 _STATIC = (
-    "s", "rel", "ei", "ek", "_threatened", "_slots", "_edges", "edge_rival_power",
-    "edge_own_power", "edge_weight", "_s32", "_rho32", "_rho_levels", "w_hedge", "help_raw",
-    "_edge_rival_power_n", "_edge_weight_n", "_w_edge_n",
-    "help_static", "_tied_table", "_tied_offset", "w_distrust", "_price", "static_terms", "_aut",
-    "_static_sum", "w_options", "_rivalry",
+    "s", "rel", "_rivalry",
+    "ei", "ek", "_threatened", "_slots", "_edges",
+    "edge_rival_power", "edge_own_power", "edge_weight", "_edge_rival_power_n", "_edge_weight_n",
+    "_s32", "_rho32", "_rho_levels",
+    "w_hedge", "_w_edge_n", "_tied_table", "_tied_offset", "help_raw", "help_static",
+    "w_distrust", "_price", "_aut", "w_options", "static_terms", "_static_sum",
 )  # fmt: skip
 """What :meth:`DecisionRule.refresh_static` computes: attributes of the rule."""
 

@@ -1,7 +1,7 @@
 """Replications of one scenario advanced in lock-step: the same dynamics, K runs per call.
 
-Why: a run of a small world (the Iran scenario has 13 states) costs ~75 numpy calls per step on
-13×13 arrays, so its time is call overhead, not arithmetic. ``hedgesim run``, sweeps and the
+Why: a run of a small world (the Iran scenario has 13 states) costs some 150 numpy calls per step
+on 13×13 arrays, so its time is call overhead, not arithmetic. ``hedgesim run``, sweeps and the
 pattern suite need many replications of the same scenario; stacking them along a leading axis
 makes each call do the work of K runs for little more than the price of one.
 
