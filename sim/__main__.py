@@ -127,6 +127,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:
+        if not _interrupted(exc):
+            raise
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether Ctrl-C lies behind ``exc``: a C extension's module initialisation (matplotlib's
+    ft2font) turns a KeyboardInterrupt raised while it loads into ``ImportError: initialization
+    failed``, chained to the interrupt. That is still the user's Ctrl-C, not a fault."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -148,6 +167,28 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_ENVIRONMENT
 
 
+def _unraisable(info: "sys.UnraisableHookArgs") -> None:
+    """A Ctrl-C that lands in a weakref callback or a ``__del__`` cannot propagate: CPython prints
+    it as "Exception ignored" (a traceback) and carries on, so the run would finish as if the
+    user had not asked it to stop. Send the signal again from a helper thread, a moment later: it
+    is then raised in the main code, where the usual clean-up runs (temporary files removed,
+    workers cancelled) and it ends as one line and status 130. (Raising it from inside this hook
+    would only be swallowed again.) Anything else goes to the usual hook."""
+    if info.exc_type is not None and issubclass(info.exc_type, KeyboardInterrupt):
+        import threading
+
+        threading.Thread(target=_interrupt_again, daemon=True).start()
+        return
+    sys.__unraisablehook__(info)
+
+
+def _interrupt_again() -> None:
+    import time
+
+    time.sleep(0.01)  # let the hook return first
+    os.kill(os.getpid(), signal.SIGINT)
+
+
 def entry() -> None:
     """The ``hedgesim`` command and ``python -m sim``: :func:`main`, then exit with its status.
 
@@ -157,6 +198,7 @@ def entry() -> None:
     (status -2, in ~1 of 7 interrupts) after saying "interrupted".
     """
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C is KeyboardInterrupt again
+    sys.unraisablehook = _unraisable
     code = main()
     if code == EXIT_INTERRUPTED:
         for stream in (sys.stdout, sys.stderr):

@@ -115,3 +115,53 @@ def test_ctrl_c_while_starting_is_one_line(tmp_path):
             outcomes.append("finished")
         subprocess.run(["rm", "-rf", str(tmp_path / "results")], check=True)
     assert outcomes.count("interrupted") >= 5, outcomes
+
+
+def test_ctrl_c_turned_into_an_import_error_is_still_an_interrupt(monkeypatch, capsys):
+    """A C extension that is loading when Ctrl-C arrives (matplotlib's ft2font) raises
+    ``ImportError: initialization failed`` chained to the KeyboardInterrupt: that is reported as
+    an interrupt (one line, status 130), while an import error with no interrupt behind it is not
+    hidden."""
+    import sim.cli.run as cli_run
+    from sim.__main__ import EXIT_INTERRUPTED, main
+
+    def loading_interrupted(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise ImportError("initialization failed") from exc
+
+    monkeypatch.setattr(cli_run, "cmd_run", loading_interrupted)
+    assert main(["run", TOY, *RUN]) == EXIT_INTERRUPTED
+    assert capsys.readouterr().err.strip() == "interrupted"
+
+    def broken(args):
+        raise ImportError("a real missing module")
+
+    monkeypatch.setattr(cli_run, "cmd_run", broken)
+    with pytest.raises(ImportError, match="real missing"):
+        main(["run", TOY, *RUN])
+
+
+def test_ctrl_c_inside_a_weakref_callback_still_stops_the_run(tmp_path):
+    """CPython cannot raise an exception from a weakref callback; a Ctrl-C that lands there is
+    printed as "Exception ignored ... KeyboardInterrupt" and lost. hedgesim raises the signal
+    again, so the command stops with one line and status 130 instead of finishing."""
+    code = (
+        "import signal, sys, weakref\n"
+        "import sim.__main__ as m\n"
+        "class T: pass\n"
+        "def cb(_):\n"
+        "    raise KeyboardInterrupt\n"
+        "def interrupted_in_callback(args):\n"
+        "    t = T(); r = weakref.ref(t, cb); del t\n"
+        "    for _ in range(10**7): pass\n"
+        "    return 0\n"
+        "import sim.cli.run as run\n"
+        "run.cmd_run = interrupted_in_callback\n"
+        f"sys.argv = ['hedgesim', 'run', {TOY!r}]\n"
+        "m.entry()\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 130, r.stderr.decode()
+    assert r.stderr.decode().strip() == "interrupted"
