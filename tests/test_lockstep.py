@@ -454,3 +454,82 @@ def test_the_engine_limits_blas_threads_only_while_it_runs() -> None:
         inside = blas()
     assert all(n == 1 for n in inside)
     assert blas() == before
+
+
+def _choose_as_written(rule, U, u, L):
+    """The choice as first written (before its call-count savings): the reference."""
+    p = rule.review
+    upper = rule._upper
+    review = u < p
+    review = np.where(upper, review, review.swapaxes(-1, -2))
+    u = np.where(upper, u / p, u)
+    e = np.minimum(U / rule.p.temperature, 700.0)
+    e = np.exp(e)
+    if not rule.p.friendship:
+        e[0] = 0.0
+    c1 = 1.0 + e[0]
+    u = u * (c1 + e[1])
+    chosen = np.add(u >= 1.0, u >= c1, dtype=np.intp)
+    return np.where(review, chosen, L) * rule._off_diagonal
+
+
+@pytest.mark.parametrize("batch", [(), (3,)])
+def test_choice_and_tie_values_equal_their_plain_formulas(batch) -> None:
+    """The choice (one division by a per-cell scale, levels summed as bytes), membership's
+    logit (maximum and minimum for np.clip) and the tie values of options (one lookup for two
+    nested ``np.where``) give the plain formulas' bits, alone and in a batch."""
+    sc = load_scenario(SCENARIOS / "iran_2021.yaml")
+    w = compile_world(sc)
+    rule = decision.DecisionRule(w, sc.mechanisms, sc.params, len(batch))
+    rng = np.random.default_rng(4)
+    n = w.n
+    for _ in range(20):
+        U = rng.normal(0.0, 3.0, (2, *batch, n, n)) * rng.integers(0, 2, (2, *batch, n, n))
+        U[0, ..., 0, 1] = 1e4  # beyond exp's range: clipped
+        u = rng.random((*batch, n, n))
+        L = rng.integers(0, 3, (*batch, n, n)).astype(np.intp)
+        want = _choose_as_written(rule, U.copy(), u, L)
+        got = rule.choose(U.copy(), u, L)
+        assert got.dtype == np.intp and np.array_equal(got, want)
+        assert np.array_equal(
+            rule._tie_values(L, U), np.where(L == 1, U[0], np.where(L == 2, U[1], 0.0))
+        )
+        value = rng.normal(0.0, 50.0, (*batch, 3, n))
+        ut, now = rng.random(value.shape), rng.random(value.shape) < 0.5
+        z = np.clip(-value / rule.p.temperature, -700.0, 700.0)
+        plain = np.where(ut < rule.review, ut / rule.review * (1.0 + np.exp(z)) < 1.0, now)
+        assert np.array_equal(rule.choose_membership(value, ut, now), plain)
+
+
+def _treaty_choices_as_written(self, value, u, refused, wants):
+    """Treaty choices as first written (no early return when nobody left or joined)."""
+    before = self.members
+    membership = self._membership()
+    shared = membership.fellows
+    if value is None and membership.whole:
+        return shared | wants
+    inside = before if value is None else self.rule.choose_membership(value, u, before)
+    joining = inside & ~before & self._open_now()
+    new = before & inside
+    if joining.any():
+        new |= joining & ~refused.get()
+    new &= (new.sum(axis=-1) >= 2)[..., None]
+    if np.array_equal(new, before):
+        stayed = shared
+    else:
+        self.members = new
+        m = before.astype(np.float32)
+        stayed = np.matmul((before & new).astype(np.float32).swapaxes(-1, -2), m) > 0
+    return np.where(shared, stayed, wants)
+
+
+@pytest.mark.parametrize("world", ["iran", "eventful"])
+def test_treaty_choices_equal_the_plain_version(world: str, monkeypatch) -> None:
+    """Treaty choices return early when members reviewed but nobody left or joined; the
+    records equal those of the version without that shortcut, alone and in batches."""
+    sc = load_scenario(SCENARIOS / "iran_2021.yaml") if world == "iran" else _eventful(9, 5)
+    fast = _alone_and_batch(sc, 80)
+    monkeypatch.setattr(Dynamics, "_treaty_choices", _treaty_choices_as_written)
+    plain = _alone_and_batch(sc, 80)
+    assert_identical(plain[0], fast[0])
+    assert_identical(plain[1], fast[1])

@@ -250,6 +250,11 @@ class DecisionRule:
         # probability that a pair reviews its tie in a step (1: every step)
         self.review = min(1.0, world.step_years / params.review_years)
         self._upper = np.triu(np.ones((self.n, self.n), dtype=bool), 1)
+        # u / p in the upper triangle, u / 1 (exactly u) below it: one division per step
+        self._review_scale = np.where(self._upper, self.review, 1.0)
+        self._tie_buf: np.ndarray | None = None  # see _tie_values
+        self._active_list: Sequence[Regime] | None = None  # the regimes of the last step
+        self._active_ids: tuple[int, ...] = ()
         self._off_diagonal = 1 - np.eye(self.n, dtype=np.intp)
         self._members_of: tuple = (None,)
         self._tau32 = TIE_WEIGHT.astype(np.float32)
@@ -532,7 +537,9 @@ class DecisionRule:
         level (one does not befriend whom one sanctions). The non-sender j earns ``rent`` times
         what the tie is worth to the target (sanctions busting pays, Early 2015).
         """
-        key = (tuple(id(r) for r in active), t)
+        if active is not self._active_list:  # the caller keeps one list until a regime changes
+            self._active_list, self._active_ids = active, tuple(id(r) for r in active)
+        key = (self._active_ids, t)
         if key == self._sanction_key:
             return self._sanction_pair
         hit = self._shared.get(("sanctions", self._data, *key))
@@ -573,9 +580,20 @@ class DecisionRule:
 
     def options_cost(self, L: np.ndarray, before: Pair) -> np.ndarray:
         """The alliance side of :meth:`expanding_options` (a friendship's is zero)."""
-        value = np.where(L == 1, before[0], np.where(L == 2, before[1], 0.0))
+        value = self._tie_values(L, before)
         np.maximum(value, 0.0, out=value)
         return self.w_options * (value @ self._rivalry)
+
+    def _tie_values(self, L: np.ndarray, pair: Pair) -> np.ndarray:
+        """What each current tie is worth: ``pair[L - 1]`` where there is a tie, 0 where there is
+        none (the same values as two nested ``np.where``, by one lookup in a (3, ...) buffer whose
+        first layer stays zero: half the calls)."""
+        buf = self._tie_buf
+        if buf is None or buf.shape[1:] != L.shape:
+            buf = self._tie_buf = np.zeros((3, *L.shape))
+            self._tie_offsets = np.arange(L.size).reshape(L.shape)
+        buf[1:] = pair
+        return buf.reshape(-1).take(L * L.size + self._tie_offsets)
 
     # -- assembling ---------------------------------------------------------------------------
     def _before_options(
@@ -604,7 +622,7 @@ class DecisionRule:
         self._security_pair = sec
         if self.w_options is not None:
             U[1] -= self.options_cost(L, U)
-        U[:, ..., self._diagonal, self._diagonal] = 0.0
+        U.reshape(*U.shape[:-2], -1)[..., :: self.n + 1] = 0.0  # the diagonal (U is contiguous)
         return U
 
     def with_inertia(self, U: Pair, L: np.ndarray) -> Pair:
@@ -714,7 +732,9 @@ class DecisionRule:
         p = self.review
         review = u < p
         u = u / p
-        z = np.clip(-value / self.p.temperature, -700.0, 700.0)
+        z = -value / self.p.temperature
+        np.maximum(z, -700.0, out=z)  # np.clip's values, without its Python wrapper (~10 us)
+        np.minimum(z, 700.0, out=z)
         return np.where(review, u * (1.0 + np.exp(z)) < 1.0, now)
 
     # -- choice --------------------------------------------------------------------------------
@@ -736,7 +756,7 @@ class DecisionRule:
             upper = self._upper
             review = u < p
             review = np.where(upper, review, review.swapaxes(-1, -2))
-            u = np.where(upper, u / p, u)
+            u = np.divide(u, self._review_scale)
             # in large arrays only the pairs under review choose (~p of them): the others keep
             # L, so their utilities need no exponential; the same arithmetic on fewer cells
             # (small arrays cost the call, not the cells: there, every cell computes)
@@ -752,9 +772,10 @@ class DecisionRule:
             e[0] = 0.0
         c1 = 1.0 + e[0]
         u = u * (c1 + e[1])
-        chosen = np.add(u >= 1.0, u >= c1, dtype=np.intp)
+        chosen = (u >= 1.0).view(np.uint8)  # the level: how many thresholds the draw passed
+        chosen += (u >= c1).view(np.uint8)
         if p >= 1.0:
-            desired = chosen
+            desired = chosen.astype(np.intp)
         elif gather:
             desired = L.copy()
             desired.reshape(-1)[cells] = chosen

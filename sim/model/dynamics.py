@@ -16,6 +16,7 @@ theirs: this class calls :meth:`Dynamics.record` at each recorded step.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,6 +57,7 @@ class _Membership:
     in_force: int  # the version of the treaties in force it was made for
     fellows: np.ndarray  # (..., N, N) members of one treaty (diagonal: states in some treaty)
     held: np.ndarray  # the same without the diagonal: pairs whose alliance a treaty holds
+    allied: np.ndarray  # (..., N, N) intp: 2 on held pairs, else 0 (ties ≤ 2: a maximum sets them)
     whole: bool  # no treaty has a single member (which dissolves)
     could_join: np.ndarray  # (..., T, N) outsiders of open treaties in force
 
@@ -66,10 +68,11 @@ class _Membership:
         held = fellows.copy()
         n = held.shape[-1]
         held[..., np.arange(n), np.arange(n)] = False
-        for a in (fellows, held):
+        allied = held * np.intp(2)
+        for a in (fellows, held, allied):
             a.flags.writeable = False
         whole = bool((members.sum(axis=-1) != 1).all())
-        return cls(members, in_force, fellows, held, whole, ~members & open_now)
+        return cls(members, in_force, fellows, held, allied, whole, ~members & open_now)
 
 
 class Dynamics(mesa.Model):
@@ -260,7 +263,7 @@ class Dynamics(mesa.Model):
         have no members); the diagonal stays as in ``ties`` (0)."""
         if not self.world.treaties:
             return ties
-        return np.where(self._held(), 2, ties)
+        return np.maximum(ties, self._membership().allied)
 
     def active_regimes(self, t: int) -> Sequence[Regime]:
         """Sanctions regimes in force at step ``t``."""
@@ -326,7 +329,7 @@ class Dynamics(mesa.Model):
 
     def _check_finite(self, a: np.ndarray, t: int, treaty: bool = False) -> None:
         """One cheap test per step; find the culprit only on failure."""
-        if np.isfinite(a.sum()):
+        if math.isfinite(a.sum()):
             return
         bad = np.argwhere(~np.isfinite(a))[0]
         ids = self.world.ids
@@ -353,13 +356,15 @@ class Dynamics(mesa.Model):
         if value is None and membership.whole:
             return shared | wants  # nobody could change a membership: everyone stays
         inside = before if value is None else self.rule.choose_membership(value, u, before)
-        joining = inside & ~before & self._open_now()
         new = before & inside
+        joining = inside & membership.could_join  # could_join: outsiders of open treaties
         if joining.any():
             new |= joining & ~refused.get()
+        elif membership.whole and not (new != before).any():
+            return shared | wants  # nobody left and nobody joined: everyone stays
         new &= (new.sum(axis=-1) >= 2)[..., None]  # a treaty of one is no treaty
         # fellow members before the step: each wants the alliance if it stayed
-        if np.array_equal(new, before):
+        if not (new != before).any():
             stayed = shared
         else:
             self.members = new

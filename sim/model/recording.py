@@ -1,7 +1,9 @@
 """The compact record of a run: what the tables and outcomes are made of.
 
-Mesa's ``DataCollector`` stores, at each recorded step, a compact (int8) snapshot of the tie matrix
-— the model's whole outcome state — and the step's turnover. Everything else (statuses, hedging
+At each recorded step the recorder keeps a compact (int8) snapshot of the tie matrix — the model's
+whole outcome state — and the step's turnover (two list appends: Mesa's ``DataCollector``, which
+deep-copies each value it collects, cost ~4 us a step here, 2% of a 13-state run; the Mesa model
+``AlignmentModel`` collects its agents with one). Everything else (statuses, hedging
 indices, blocs, system shares) is computed once, vectorized over all recorded steps, when the run
 ends: agent reporters would cost a Python call per agent per step, which in lock-step batches of
 hundreds of replications would dominate the vectorized step (benchmarks/bench_run.py measures the
@@ -13,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from sim.model.metrics import (
@@ -82,20 +83,21 @@ class Recorder:
         self.keep = set(model.history_steps)
         w = model.world
         self.calendar = None if w.start is None else (w.start, w.step)
-        self.collector = mesa.DataCollector(
-            model_reporters={"ties": "snapshot", "turnover": "turnover"}
-        )
-        self.ties: list[np.ndarray] = self.collector.model_vars["ties"]
+        self.ties: list[np.ndarray] = []
+        self.turnover: list[int | np.ndarray] = []
         self.steps: list[int] = []
         self.rivalry: list[np.ndarray] = []
         self.power: list[np.ndarray] = []
 
     def collect(self, model: Dynamics) -> None:
-        model.snapshot = model.ties.astype(np.int8)  # compact: 1 byte per pair and step
+        self.ties.append(model.ties.astype(np.int8))  # compact: 1 byte per pair and step
         # ties whose level changed in the step just taken (0 at the start), per replication
         changed = model.ties != model.previous
-        model.turnover = changed.reshape((*changed.shape[:-2], -1)).sum(axis=-1) // 2
-        self.collector.collect(model)
+        if changed.ndim == 2:
+            model.turnover = np.count_nonzero(changed) // 2
+        else:
+            model.turnover = changed.reshape((*changed.shape[:-2], -1)).sum(axis=-1) // 2
+        self.turnover.append(model.turnover)
         self.steps.append(model.steps)
         self.rivalry.append(model.dyadic.rivalry)
         self.power.append(model.attrs.power)  # replaced, not edited, when power changes
@@ -107,7 +109,7 @@ class Recorder:
 
     def records(self, model: Dynamics) -> list[RunRecord]:
         """One record per replication (one for a single model, K for a lock-step batch)."""
-        turnover = np.asarray(self.collector.model_vars["turnover"], dtype=float)  # (T, *batch)
+        turnover = np.asarray(self.turnover, dtype=float)  # (T, *batch)
         return [
             self._measure(
                 np.stack([t[k] for t in self.ties]),  # (T, N, N): one replication at a time
