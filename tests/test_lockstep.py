@@ -27,6 +27,7 @@ from sim.model import decision
 from sim.model.dynamics import Dynamics
 from sim.model.lockstep import LockstepModel, simulate_many
 from sim.model.model import AlignmentModel
+from sim.model.recording import Recorder
 from sim.model.seeds import decision_stream
 from sim.model.seeds import replication_seed as seed_for
 from sim.model.world import compile_world
@@ -530,6 +531,54 @@ def test_treaty_choices_equal_the_plain_version(world: str, monkeypatch) -> None
     sc = load_scenario(SCENARIOS / "iran_2021.yaml") if world == "iran" else _eventful(9, 5)
     fast = _alone_and_batch(sc, 80)
     monkeypatch.setattr(Dynamics, "_treaty_choices", _treaty_choices_as_written)
+    plain = _alone_and_batch(sc, 80)
+    assert_identical(plain[0], fast[0])
+    assert_identical(plain[1], fast[1])
+
+
+def _collect_as_written(self, model) -> None:
+    """The recorder's collection as first written: a snapshot and a comparison every time."""
+    self.ties.append(model.ties.astype(np.int8))
+    changed = model.ties != model.previous
+    model.turnover = changed.reshape((*changed.shape[:-2], -1)).sum(axis=-1) // 2
+    self.turnover.append(model.turnover)
+    self.steps.append(model.steps)
+    self.rivalry.append(model.dyadic.rivalry)
+    self.power.append(model.attrs.power)
+
+
+@pytest.mark.parametrize("world", ["iran", "eventful"])
+def test_keeping_unchanged_ties_by_identity_changes_nothing(world: str, monkeypatch) -> None:
+    """A step that changes no tie keeps the previous array object, and what depends on the ties
+    alone is then reused (the rule's tie caches, the choice's ties, learning's rates, the
+    recorder's snapshot). With a new array every step nothing is reused: same records."""
+    sc = load_scenario(SCENARIOS / "iran_2021.yaml") if world == "iran" else _eventful(9, 5)
+    original = Dynamics._settled
+    kept = []
+
+    def counted(self, ties):
+        out = original(self, ties)
+        kept.append(out is self.previous)
+        if out is not self.previous:
+            with pytest.raises(ValueError, match="read-only"):
+                out[0, 0] = 1  # a new tie matrix is never edited
+        return out
+
+    monkeypatch.setattr(Dynamics, "_settled", counted)
+    fast = _alone_and_batch(sc, 80)
+    assert sum(kept) > 20  # the arrays are kept, in runs alone at least
+    # the plain computations: a new array every step, and nothing reused by identity
+    monkeypatch.setattr(Dynamics, "_settled", lambda self, ties: ties.copy())
+    monkeypatch.setattr(decision.DecisionRule, "_for_ties", lambda self, L: {})
+    monkeypatch.setattr(
+        decision.DecisionRule, "with_inertia", lambda self, U, L: U + self._inertia.take(L, axis=1)
+    )
+    monkeypatch.setattr(
+        Dynamics,
+        "_deciding_ties",
+        lambda self: np.where(self._held(), 1, self.ties) if self.world.treaties else self.ties,
+    )
+    monkeypatch.setattr(Recorder, "collect", _collect_as_written)
     plain = _alone_and_batch(sc, 80)
     assert_identical(plain[0], fast[0])
     assert_identical(plain[1], fast[1])

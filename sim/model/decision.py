@@ -89,6 +89,12 @@ _STATIC = (
 """What :meth:`DecisionRule.refresh_static` computes: attributes of the rule."""
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """``a``, which is now kept for later steps and must never be edited."""
+    a.flags.writeable = False
+    return a
+
+
 def _frozen(value: object) -> object:
     """``value`` with its arrays read-only: shared between runs, they must never be edited."""
     if isinstance(value, np.ndarray):
@@ -255,6 +261,9 @@ class DecisionRule:
         self._tie_buf: np.ndarray | None = None  # see _tie_values
         self._active_list: Sequence[Regime] | None = None  # the regimes of the last step
         self._active_ids: tuple[int, ...] = ()
+        self._ties_of: np.ndarray | None = None  # see _for_ties
+        self._of_ties: dict[str, np.ndarray] = {}
+        self._inertia_of: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
         self._off_diagonal = 1 - np.eye(self.n, dtype=np.intp)
         self._members_of: tuple = (None,)
         self._tau32 = TIE_WEIGHT.astype(np.float32)
@@ -276,6 +285,18 @@ class DecisionRule:
             self._shared[key] = _frozen(value)
         return value
 
+    def _for_ties(self, L: np.ndarray) -> dict[str, np.ndarray]:
+        """What was computed from the tie matrix ``L`` alone (with static data), kept while the
+        caller passes the same array object: tie matrices are replaced, never edited, and a step
+        that changes no tie keeps its array (sim.model.dynamics), as ~88% of the steps of a
+        13-state run do. The cached arrays are read-only. Not in lock-step batches: some
+        replication changes a tie in almost every step, and the arrays would only hold memory."""
+        if self.batch_axes:
+            return {}
+        if L is not self._ties_of:
+            self._ties_of, self._of_ties = L, {}
+        return self._of_ties
+
     def _per_pair(self, factor: np.ndarray) -> np.ndarray:
         """A (2, a, b) factor of a Pair with the batch's axes after the level axis."""
         return factor.reshape(factor.shape[:1] + (1,) * self.batch_axes + factor.shape[1:])
@@ -288,6 +309,7 @@ class DecisionRule:
         if self.static_version == version:
             return
         self.static_version = version
+        self._ties_of = None  # what was kept for the ties used static data that may change
         digest = hashlib.blake2b(digest_size=16)
         for a in (dy.rivalry, dy.interests, dy.affinity, dy.hedging, at.power):
             digest.update(np.ascontiguousarray(a).data)
@@ -430,21 +452,31 @@ class DecisionRule:
             f = f * trust.astype(np.float32)
         base = f * self._s32
         B = base.take(self.ei, axis=-2)  # (..., E, N)
+        kept = self._for_ties(L)
         if hedging and self.w_hedge is not None:
             # the discount of j's help by j's tie with the rival k of each edge, (..., E, N)
-            if B.size < EDGE_TABLE_CELLS:  # small: looked up from the flat (E, 3) table, whose
-                # entry at j = k is 0 (a rival does not help against itself)
-                tied = self._tied_table.take(L.take(self.ek, axis=-2) + self._tied_offset)
-            else:  # large: the table's arithmetic on the cells (no int64 index arrays)
-                tied = self._tau32.take(L).take(self.ek, axis=-2)
-                tied *= self._w_edge_n
-                np.subtract(np.float32(1.0), tied, out=tied)
-                np.maximum(tied, np.float32(0.0), out=tied)
-                tied[..., self._edges, self.ek] = 0.0
+            tied = kept.get("tied")
+            if tied is None:
+                tied = kept["tied"] = _read_only(self._tied(L, B.size))
             B = B * tied if B.ndim < tied.ndim else np.multiply(B, tied, out=B)
         else:
             B[..., self._edges, self.ek] = 0.0  # a rival does not help against itself
-        return B, self._rho32.take(L).take(self.ei, axis=-2)
+        rho = kept.get("rho")
+        if rho is None:
+            rho = kept["rho"] = _read_only(self._rho32.take(L).take(self.ei, axis=-2))
+        return B, rho
+
+    def _tied(self, L: np.ndarray, cells: int) -> np.ndarray:
+        """(..., E, N) partner hedging's discount of j's help by j's tie with the rival k of
+        each edge (0 at j = k: a rival does not help against itself)."""
+        if cells < EDGE_TABLE_CELLS:  # small: looked up from the flat (E, 3) table
+            return self._tied_table.take(L.take(self.ek, axis=-2) + self._tied_offset)
+        tied = self._tau32.take(L).take(self.ek, axis=-2)  # large: the table's arithmetic on
+        tied *= self._w_edge_n  # the cells (no int64 index arrays)
+        np.subtract(np.float32(1.0), tied, out=tied)
+        np.maximum(tied, np.float32(0.0), out=tied)
+        tied[..., self._edges, self.ek] = 0.0
+        return tied
 
     def _sum_edges(self, v: np.ndarray) -> np.ndarray:
         """(..., E, M) values per threat edge summed over each state's edges: (..., A, M) for
@@ -481,8 +513,7 @@ class DecisionRule:
         attend to their ``MAX_THREATS`` most threatening rivals (``R s_k / (s_i + s_k)``).
         """
         B, rho_now = self._edge_help(L, D, hedging, distrust)
-        current = rho_now
-        current *= B
+        current = rho_now * B
         muster = self.edge_own_power + current.sum(axis=-1)  # (..., E)
         self._edge_cache = (B, current, muster)
         d0 = muster[..., None] - current  # the power i musters without j
@@ -590,10 +621,18 @@ class DecisionRule:
         first layer stays zero: half the calls)."""
         buf = self._tie_buf
         if buf is None or buf.shape[1:] != L.shape:
-            buf = self._tie_buf = np.zeros((3, *L.shape))
-            self._tie_offsets = np.arange(L.size).reshape(L.shape)
+            buf = np.zeros((3, *L.shape))
+            offsets = np.arange(L.size).reshape(L.shape)
+            if not self.batch_axes:  # a batch's buffers would only hold memory between steps
+                self._tie_buf, self._tie_offsets = buf, offsets
+        else:
+            offsets = self._tie_offsets
         buf[1:] = pair
-        return buf.reshape(-1).take(L * L.size + self._tie_offsets)
+        kept = self._for_ties(L)
+        index = kept.get("tie index")
+        if index is None:
+            index = kept["tie index"] = _read_only(L * L.size + offsets)
+        return buf.reshape(-1).take(index)
 
     # -- assembling ---------------------------------------------------------------------------
     def _before_options(
@@ -629,7 +668,12 @@ class DecisionRule:
         """Add the value of keeping the current level: inertia for friendships and no tie, the
         exit cost of institutions for alliances (a new array: ``U`` stays the utilities without
         inertia, which treaty membership values use)."""
-        return U + self._inertia.take(L, axis=1)
+        of, value = self._inertia_of
+        if L is not of:  # kept while the same (never edited) array comes back (see _for_ties)
+            value = self._inertia.take(L, axis=1)
+            if not self.batch_axes:
+                self._inertia_of = (L, _read_only(value))
+        return U + value
 
     def relative_utilities(
         self, L: np.ndarray, dy: Dyadic, active: Sequence[Regime], t: int

@@ -85,17 +85,25 @@ class Recorder:
         self.calendar = None if w.start is None else (w.start, w.step)
         self.ties: list[np.ndarray] = []
         self.turnover: list[int | np.ndarray] = []
+        self._last: np.ndarray | None = None  # the tie array last recorded, and its snapshot
+        self._snapshot: np.ndarray | None = None
         self.steps: list[int] = []
         self.rivalry: list[np.ndarray] = []
         self.power: list[np.ndarray] = []
 
     def collect(self, model: Dynamics) -> None:
-        self.ties.append(model.ties.astype(np.int8))  # compact: 1 byte per pair and step
+        ties = model.ties
+        if ties is not self._last:  # a step that changes no tie keeps its array: so does this
+            self._last, self._snapshot = ties, ties.astype(np.int8)  # 1 byte per pair and step
+            self._snapshot.flags.writeable = False
+        self.ties.append(self._snapshot)
         # ties whose level changed in the step just taken (0 at the start), per replication
-        changed = model.ties != model.previous
-        if changed.ndim == 2:
-            model.turnover = np.count_nonzero(changed) // 2
+        if ties is model.previous:
+            model.turnover = 0 if ties.ndim == 2 else np.zeros(ties.shape[:-2], dtype=np.intp)
+        elif ties.ndim == 2:
+            model.turnover = np.count_nonzero(ties != model.previous) // 2
         else:
+            changed = ties != model.previous
             model.turnover = changed.reshape((*changed.shape[:-2], -1)).sum(axis=-1) // 2
         self.turnover.append(model.turnover)
         self.steps.append(model.steps)
@@ -112,7 +120,7 @@ class Recorder:
         turnover = np.asarray(self.turnover, dtype=float)  # (T, *batch)
         return [
             self._measure(
-                np.stack([t[k] for t in self.ties]),  # (T, N, N): one replication at a time
+                np.stack([t[k] for t in self.ties] if k else self.ties),  # (T, N, N) of one
                 np.ascontiguousarray(turnover[(slice(None), *k)]),
                 model.ties[k],
                 model.dyadic.distrust[k],
@@ -151,8 +159,14 @@ class Recorder:
             stat.append(st)
             hedge.append(h_rows.astype(np.float32)[source])
             align.append(alignment_index(rows, R, h_rows).astype(np.float32)[source])
-            system.append(system_metrics(T, st, turnover[start:stop]))
             start = stop
+        # the system columns do not depend on rivalry beyond the statuses: blocks of steps
+        # bounded by size alone (fewer calls than one per rivalry matrix; the same numbers)
+        statuses = np.concatenate(stat)
+        block = max(1, BLOCK_CELLS // T_all[0].size)
+        for a in range(0, len(T_all), block):
+            b = a + block
+            system.append(system_metrics(T_all[a:b], statuses[a:b], turnover[a:b]))
         steps = np.array(self.steps, dtype=np.int32)
         up = np.empty(T_all.shape[:2], dtype=bool)
         a = 0
@@ -163,7 +177,7 @@ class Recorder:
             up[a:b] = allied_with_stronger(T_all[a:b], self.power[a])
             a = b
         window = np.flatnonzero(steps > steps[-1] - self.window)
-        kept = np.flatnonzero(np.isin(steps, list(self.keep))) if self.keep else np.zeros(0, int)
+        kept = np.array([k for k, t in enumerate(self.steps) if t in self.keep], dtype=np.intp)
         window_status = np.empty((len(THRESHOLDS), len(window), T_all.shape[-1]), np.int8)
         a = 0
         while a < len(window):  # runs of window steps that share one rivalry matrix
@@ -177,7 +191,7 @@ class Recorder:
         return RunRecord(
             steps=steps,
             system=np.concatenate(system),
-            status=np.concatenate(stat),
+            status=statuses,
             n_alliances=(T_all == 2).sum(axis=-1, dtype=np.int16),
             n_friendships=(T_all == 1).sum(axis=-1, dtype=np.int16),
             hedging=np.concatenate(hedge),
