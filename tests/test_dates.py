@@ -95,3 +95,48 @@ def test_run_tables_and_the_timeline_carry_dates() -> None:
     )
     assert "date" not in undated.system.columns
     assert plot_timeline(undated.states, "A").axes[1].get_xlabel() == "step"
+
+
+def test_sweep_steps_and_ties_carry_each_cells_dates(tmp_path) -> None:
+    """A sweep's steps and ties tables have a ``date`` after ``step``, as run tables do, each
+    run dated by its own cell's ``start`` and ``step`` (which a sweep may vary); a cell without
+    a start has no dates, and sweeps made before manifests recorded the calendar have none."""
+    import pyarrow as pa
+
+    from sim.results.read import with_sweep_dates
+
+    (tmp_path / "dated.yaml").write_text(BASE)
+    (tmp_path / "sweep.yaml").write_text(
+        "scenario: dated.yaml\nreplications: 2\nsteps: 14\nrecord: {every: 1}\nties: yearly\n"
+        "parameters:\n  start: {values: ['2005-01', '2010-06']}\n"
+        "  step: {values: [month, year]}\n"
+    )
+    s = sim.sweep(tmp_path / "sweep.yaml", tmp_path / "out", workers=1, progress=False)
+    cells = s.manifest["design"]["cells"]
+    for table in (s.steps, s.ties):
+        assert list(table.columns).index("date") == list(table.columns).index("step") + 1
+        for run, rows in table.groupby("run_index"):
+            cell = cells[run // 2]
+            want = step_dates(cell["start"], cell["step"], rows["step"].to_numpy())
+            got = np.array(rows["date"].tolist(), dtype="datetime64[D]")
+            assert np.array_equal(got, want), (run, cell)
+    years = s.steps[s.steps.run_index == 6].set_index("step")["date"]  # 2010-06, yearly
+    assert str(years[0]) == "2010-06-01" and str(years[3]) == "2012-06-01"
+    # the same dates as a run of the same cell
+    r = sim.run(loads_scenario(BASE), replications=1, steps=14, workers=1)
+    run_dates = r.system.set_index("step")["date"]
+    first = s.steps[s.steps.run_index == 0].set_index("step")["date"]
+    assert run_dates.astype(str).equals(first.astype(str))
+    # a manifest without the calendar (sweeps made before it was recorded): no date column
+    old = {k: v for k, v in s.manifest.items() if k != "calendar"}
+    table = pa.Table.from_pandas(s.steps.drop(columns="date"), preserve_index=False)
+    assert with_sweep_dates(table, old) is table
+    assert "date" in with_sweep_dates(table, s.manifest).column_names
+    # an undated scenario: no date column
+    (tmp_path / "dated.yaml").write_text(BASE.replace("start: 2005-01\n", ""))
+    (tmp_path / "plain.yaml").write_text(
+        "scenario: dated.yaml\nreplications: 1\nsteps: 3\nrecord: {every: 1}\n"
+        "parameters:\n  step: {values: [month, year]}\n"
+    )
+    plain = sim.sweep(tmp_path / "plain.yaml", tmp_path / "plain", workers=1, progress=False)
+    assert "date" not in plain.steps.columns

@@ -71,6 +71,9 @@ def manifest_of(design: Design, fmt: str) -> dict[str, Any]:
             "focal": list(design.base.focal),
             "states_reported": design.reported_states,
         },
+        # the base scenario's calendar; a cell whose parameters set ``start`` or ``step`` has
+        # its own (the readers date each run's steps by its cell: sim.results.read)
+        "calendar": {"start": design.base.start, "step": design.base.step},
         "design": {
             "sampler": spec.sampler,
             "n": spec.n,

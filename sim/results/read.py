@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pydantic import ValidationError
@@ -230,7 +231,8 @@ def load_sweep(directory: str | Path, columns: Sequence[str] | None = None) -> S
         st_schema = layout.steps_schema()
         st_parts = [chk.tables[k] for k in sorted((k for k in chk.tables if k < 0), reverse=True)]
         t = pa.concat_tables(st_parts) if st_parts else st_schema.empty_table()
-        steps = t.sort_by([("run_index", "ascending"), ("step", "ascending")]).to_pandas()
+        t = t.sort_by([("run_index", "ascending"), ("step", "ascending")])
+        steps = with_sweep_dates(t, manifest).to_pandas()
     return SweepTables(runs.to_pandas(), steps, manifest, chk.warnings)
 
 
@@ -249,4 +251,31 @@ def load_sweep_ties(directory: str | Path) -> pd.DataFrame:
     parts = [chk.ties[k] for k in sorted(chk.ties)]
     t = pa.concat_tables(parts) if parts else TIES_SCHEMA.empty_table()
     t = t.unify_dictionaries().sort_by([("run_index", "ascending"), ("step", "ascending")])
-    return t.to_pandas()
+    return with_sweep_dates(t, manifest).to_pandas()
+
+
+def with_sweep_dates(table: pa.Table, manifest: dict[str, Any]) -> pa.Table:
+    """``table`` (with ``run_index`` and ``step``) with a ``date`` column after ``step``, as run
+    tables have, when the sweep's scenario has a calendar: each run's steps dated by its cell's
+    ``start`` and ``step`` (a sweep may vary them); null for the runs of a cell without a start.
+    Unchanged for sweeps without a calendar, or made before manifests recorded it."""
+    from sim.scenario.calendar import step_dates
+
+    base = manifest.get("calendar")
+    if not base:
+        return table
+    cells = manifest["design"]["cells"]
+    calendars = [(c.get("start", base["start"]), c.get("step", base["step"])) for c in cells]
+    if all(start is None for start, _ in calendars):
+        return table
+    cell = table.column("run_index").to_numpy() // manifest["replications"]
+    steps = table.column("step").to_numpy()
+    dates = np.full(len(table), np.datetime64("NaT", "D"))
+    codes = {key: k for k, key in enumerate(dict.fromkeys(calendars))}
+    of_run = np.array([codes[c] for c in calendars], dtype=np.intp)[cell]
+    for key, k in codes.items():
+        if key[0] is not None:
+            rows = of_run == k
+            dates[rows] = step_dates(*key, steps[rows])
+    at = table.schema.get_field_index("step") + 1
+    return table.add_column(at, "date", pa.array(dates, pa.date32()))

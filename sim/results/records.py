@@ -137,6 +137,13 @@ class DesignInfo(_Record):
         return self
 
 
+class CalendarInfo(_Record):
+    """The base scenario's calendar in a sweep's manifest (absent in sweeps made before it)."""
+
+    start: str | None
+    step: Literal["week", "month", "year"]
+
+
 class SweepMeta(_Record):
     """``manifest.json`` of a sweep."""
 
@@ -144,6 +151,7 @@ class SweepMeta(_Record):
     fingerprint: str
     name: str | None = None
     scenario: ScenarioInfo
+    calendar: CalendarInfo | None = None
     design: DesignInfo
     replications: Pos
     steps: Pos
