@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from sim.__main__ import main
+from sim.scenario.calendar import date_label
 from sim.scenario.load import load_scenario, loads_scenario, scenario_hash, scenario_with
 from sim.scenario.schema import MECHANISMS
-from sim.view.figures import network_figure, tie_summary, timeline_figure
+from sim.view.figures import network_figure, network_since, tie_summary, timeline_figure
 from sim.view.inputs import ViewModel, input_names, overrides_of, view_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +84,10 @@ def test_the_figures_draw_the_states_ties_and_events() -> None:
     assert [line.split(":")[0] for line in text.splitlines()] == model.world.ids
     fig = network_figure(model)
     ax = fig.axes[0]
-    assert "step 12" in ax.get_title() and "December 2005" in ax.get_title()
+    since = network_since(model)  # the step since which ties and power are as drawn
+    assert 0 <= since <= 12
+    assert f"step {since}" in ax.get_title()
+    assert date_label(model.world.start, model.world.step, since) in ax.get_title()
     drawn = sum(
         len(c.get_segments()) for c in ax.collections if c.get_gid() in ("alliance", "friendship")
     )
@@ -114,3 +118,21 @@ def test_view_port_is_bounded(port, capsys) -> None:
         main(["view", str(TOY), "--port", port])
     assert exc.value.code == 2
     assert "--port" in capsys.readouterr().err
+
+
+def test_the_network_is_redrawn_only_when_ties_or_power_change() -> None:
+    """The view keys the network figure on the step since which ties and power are unchanged:
+    it moves to the current step exactly when a tie or power changes, and stays otherwise."""
+    model = ViewModel(load_scenario(IRAN))
+    assert network_since(model) == 0
+    moves = 0
+    for _ in range(40):
+        ties, power, before = model.ties.copy(), model.attrs.power.copy(), network_since(model)
+        model.step()
+        changed = not (
+            np.array_equal(ties, model.ties) and np.array_equal(power, model.attrs.power)
+        )
+        since = network_since(model)
+        assert since == (model.steps if changed else before)
+        moves += changed
+    assert 0 < moves < 40  # both cases happen in this run

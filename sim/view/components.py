@@ -7,7 +7,7 @@ from __future__ import annotations
 import solara
 from mesa.visualization.utils import update_counter
 
-from sim.view.figures import network_figure, tie_summary, timeline_figure
+from sim.view.figures import network_figure, network_since, tie_summary, timeline_figure
 from sim.view.inputs import ViewModel
 
 
@@ -19,7 +19,8 @@ def TieNetwork(model: ViewModel) -> None:
     when = model.date()
     text = f"Step {model.steps} of {model.params.steps}" + (f" · {when}" if when else "")
     solara.Text(text, classes=["hedgesim-clock"], style={"font-size": "1.3em"})
-    key = [model.steps, id(model)]  # redraw after a step or a reset, not on other renders
+    # redraw when the network changes or the model is reset, not after every step
+    key = [network_since(model), id(model)]
     fig = solara.use_memo(lambda: network_figure(model), key)
     solara.FigureMatplotlib(fig, format="png", dependencies=key)
     with solara.Details("Ties as text"):
