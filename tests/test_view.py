@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from sim.__main__ import main
+from sim.model.metrics import STATUSES
 from sim.scenario.calendar import date_label
 from sim.scenario.load import load_scenario, loads_scenario, scenario_hash, scenario_with
 from sim.scenario.schema import MECHANISMS
@@ -136,3 +137,22 @@ def test_the_network_is_redrawn_only_when_ties_or_power_change() -> None:
         assert since == (model.steps if changed else before)
         moves += changed
     assert 0 < moves < 40  # both cases happen in this run
+
+
+def test_the_timeline_is_built_once_and_follows_the_run() -> None:
+    """Later steps update the same figure's line and status strips (no rebuilt axes), and what
+    they show is the trace so far: one point per step, each step in the strip of its status."""
+    model = ViewModel(load_scenario(IRAN))
+    run(model, 5)
+    fig = timeline_figure(model)
+    ax = fig.axes[0]
+    n_lines = len(ax.get_lines())
+    run(model, 9)
+    assert timeline_figure(model) is fig and fig.axes[0] is ax and len(ax.get_lines()) == n_lines
+    align = next(ln for ln in ax.get_lines() if ln.get_label() == "alignment")
+    assert np.array_equal(align.get_ydata(), np.asarray(model.trace_align)[:, 0])
+    status = np.asarray(model.trace_status)[:, 0]
+    for code, name in enumerate(STATUSES):
+        strip = next(ln for ln in ax.get_lines() if ln.get_label() == name.replace("_", " "))
+        assert len(strip.get_xdata()) == int((status == code).sum())
+    assert sum(len(ln.get_xdata()) for ln in ax.get_lines() if ln.get_marker() == "s") == 15
