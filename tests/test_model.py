@@ -518,3 +518,42 @@ def test_measures_on_changed_rows_equal_measures_on_every_row() -> None:
     assert np.array_equal(
         alignment_index(rows, R, hedging_index(rows, R))[source], alignment_index(ties, R, h)
     )
+
+
+def test_the_mesa_models_collection_skips_steps_where_nothing_changed(monkeypatch) -> None:
+    """AlignmentModel measures a step again only when ties, rivalry or power changed (the agents
+    keep their attributes; the system columns move only by the turnover): its DataCollector's
+    frames equal those of measuring every step."""
+    import pandas as pd
+
+    sc = load_scenario(ROOT / "scenarios" / "iran_2021.yaml")
+    w = compile_world(sc)
+    measured = []
+    original = AlignmentModel._measure_now
+
+    def counted(self):
+        measured.append(self.steps)
+        original(self)
+
+    monkeypatch.setattr(AlignmentModel, "_measure_now", counted)
+
+    def frames():
+        m = AlignmentModel(sc, rng=seed_for(1, 3), world=w).finish(120)
+        return (
+            m.datacollector.get_model_vars_dataframe(),
+            m.datacollector.get_agent_vars_dataframe(),
+        )
+
+    fast = frames()
+    assert 5 < len(measured) < 60  # most steps are skipped, some are not
+    every = AlignmentModel.record
+
+    def always(self):
+        self._measured = None
+        every(self)
+
+    monkeypatch.setattr(AlignmentModel, "record", always)
+    plain = frames()
+    pd.testing.assert_frame_equal(fast[0], plain[0], check_exact=True)
+    pd.testing.assert_frame_equal(fast[1], plain[1], check_exact=True)
+    assert fast[0]["turnover"].gt(0).any()  # a step with changes followed by one without

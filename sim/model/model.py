@@ -80,6 +80,9 @@ def as_scenario(
     return scenario_with(scenario, overrides, override_source="overrides")
 
 
+TURNOVER = SYSTEM_COLUMNS.index("turnover")  # the one system column a step without changes moves
+
+
 class AlignmentModel(Dynamics):
     """States forming friendships and alliances by mutual consent under pressure and distrust.
 
@@ -142,6 +145,7 @@ class AlignmentModel(Dynamics):
             agent_reporters={a: a for a in AGENT_REPORTERS},
         )
         self.recorder = Recorder(self, self.every)
+        self._measured: tuple[tuple[np.ndarray, ...], np.ndarray] | None = None  # see record
         self.record()
 
     @classmethod
@@ -164,6 +168,20 @@ class AlignmentModel(Dynamics):
         compact record the tables are made of; Mesa's DataCollector then collects them."""
         super().record()
         self.recorder.collect(self)  # also sets self.turnover
+        key = (self.ties, self.rival, self.dyadic.rivalry, self.attrs.power)
+        last = self._measured
+        if last is not None and all(a is b for a, b in zip(last[0], key, strict=True)):
+            # nothing a measure reads has changed (arrays are replaced, never edited): the agents
+            # keep their attributes, and the system columns change only by the turnover
+            self.system_now = last[1].copy()
+            self.system_now[TURNOVER] = float(self.turnover)
+        else:
+            self._measure_now()
+            self._measured = (key, self.system_now)
+        self.datacollector.collect(self)
+
+    def _measure_now(self) -> None:
+        """Every State agent's attributes and the system columns of the current step."""
         ties, rivalry = self.ties, self.dyadic.rivalry
         codes = self.statuses
         hedge = hedging_index(ties, rivalry)
@@ -180,7 +198,6 @@ class AlignmentModel(Dynamics):
             s.n_friendships = int(n_fr[i])
             s.allied_stronger = bool(up[i])
         self.system_now = system_metrics(ties[None], codes[None], np.array([self.turnover]))[0]
-        self.datacollector.collect(self)
 
     def run_record(self) -> RunRecord:
         """Everything this replication produced so far, as arrays (what the tables are made of)."""
