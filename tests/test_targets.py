@@ -118,3 +118,10 @@ def test_iran_spans_are_checked() -> None:
         )
     with pytest.raises(ValueError, match="contradicts ATOP"):
         mod["build"]([span("USA", "GBR", 2010, 2010, "friendship", "treaty", "wrong")])
+    # years after ATOP (the forecast's targets): no row may claim it, and nothing is checked
+    after = [span("USA", "GBR", 2022, 2022, "alliance", "ATOP", "wrong")]
+    with pytest.raises(ValueError, match="basis 'ATOP' not allowed"):
+        mod["expand"](after, 2022, 2024, atop=False)
+    with pytest.raises(ValueError, match="outside 2022-2024"):
+        mod["expand"]([span("USA", "GBR", 2021, 2022, "alliance", "treaty", "x")], 2022, 2024,
+                      atop=False)  # fmt: skip

@@ -24,9 +24,7 @@ for p in (ROOT, Path(__file__).resolve().parent):
     if str(p) not in sys.path:  # run as a plain script from anywhere
         sys.path.insert(0, str(p))
 
-from iran_targets import BASES, LEVELS, NATO, STATES, Span  # noqa: E402
-
-from sim import data  # noqa: E402
+from iran_targets import NATO, Span, described, expand  # noqa: E402
 
 FIRST, LAST = 2022, 2024
 NEW_TREATY_2025 = (
@@ -125,29 +123,9 @@ SPANS: list[Span] = [
 
 
 def build(spans: list[Span] = SPANS) -> pd.DataFrame:
-    """One row per dyad-year, checked: known states, known levels and bases, years in range, no
-    dyad-year twice."""
-    rows: list[dict[str, object]] = []
-    seen: set[tuple[str, str, int]] = set()
-    for s in spans:
-        if s.a not in STATES or s.b not in STATES or s.a == s.b:
-            raise ValueError(f"{s.a}-{s.b}: both states must be among {STATES} and differ")
-        if s.tie not in LEVELS or s.basis not in BASES or s.basis == "ATOP":
-            raise ValueError(f"{s.a}-{s.b}: tie {s.tie!r} / basis {s.basis!r} not allowed")
-        if not FIRST <= s.first <= s.last <= LAST:
-            raise ValueError(f"{s.a}-{s.b}: years {s.first}-{s.last} outside {FIRST}-{LAST}")
-        a, b = sorted((s.a, s.b), key=lambda x: (data.to_ccode(x), x))
-        for year in range(s.first, s.last + 1):
-            if (a, b, year) in seen:
-                raise ValueError(f"{a}-{b} {year}: two spans give this dyad-year")
-            seen.add((a, b, year))
-            rows.append(
-                {"a": a, "b": b, "year": year, "tie": s.tie, "basis": s.basis,
-                 "judgement": s.judgement, "source": s.source}
-            )  # fmt: skip
-    df = pd.DataFrame(rows)
-    key = df.a.map(data.to_ccode) * 1000 + df.b.map(data.to_ccode)
-    return df.assign(_k=key).sort_values(["_k", "year"]).drop(columns="_k").reset_index(drop=True)
+    """One row per dyad-year, checked: known states, known levels and bases (no ATOP: it ends in
+    2018), years in range, no dyad-year twice."""
+    return expand(spans, FIRST, LAST, atop=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,11 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     df = build()
     df.to_csv(args.out, index=False, lineterminator="\n")
-    print(
-        f"{args.out}: {len(df)} dyad-years, {df.groupby(['a', 'b']).ngroups} dyads; "
-        + ", ".join(f"{k} {v}" for k, v in df.tie.value_counts().items())
-        + f"; {int(df.judgement.sum())} marked judgement"
-    )
+    print(described(df, args.out))
     return 0
 
 

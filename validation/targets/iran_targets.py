@@ -169,30 +169,31 @@ SPANS: list[Span] = [
 
 def build(spans: list[Span] = SPANS) -> pd.DataFrame:
     """Expand ``spans`` to one row per dyad-year and check them (see the module docstring)."""
+    return expand(spans, FIRST, LAST, atop=True)
+
+
+def expand(spans: list[Span], first: int, last: int, *, atop: bool) -> pd.DataFrame:
+    """One row per dyad-year of ``spans``, sorted by dyad (COW codes) and year, checked: known
+    states, levels and bases, years in ``first..last``, no dyad-year twice. With ``atop``, each
+    row of a year ATOP v5.1 covers must agree with it (unless marked judgement); without (years
+    after ATOP), no row may give ATOP as its basis. Shared with iran_forecast_targets.py."""
     rows: list[dict[str, object]] = []
     seen: set[tuple[str, str, int]] = set()
     for s in spans:
         if s.a not in STATES or s.b not in STATES or s.a == s.b:
             raise ValueError(f"{s.a}-{s.b}: both states must be among {STATES} and differ")
-        if s.tie not in LEVELS or s.basis not in BASES:
-            raise ValueError(f"{s.a}-{s.b}: tie {s.tie!r} / basis {s.basis!r} not known")
-        if not FIRST <= s.first <= s.last <= LAST:
-            raise ValueError(f"{s.a}-{s.b}: years {s.first}-{s.last} outside {FIRST}-{LAST}")
+        if s.tie not in LEVELS or s.basis not in BASES or (s.basis == "ATOP" and not atop):
+            raise ValueError(f"{s.a}-{s.b}: tie {s.tie!r} / basis {s.basis!r} not allowed")
+        if not first <= s.first <= s.last <= last:
+            raise ValueError(f"{s.a}-{s.b}: years {s.first}-{s.last} outside {first}-{last}")
         a, b = sorted((s.a, s.b), key=lambda x: (data.to_ccode(x), x))
         for year in range(s.first, s.last + 1):
             key = (a, b, year)
             if key in seen:
                 raise ValueError(f"{a}-{b} {year}: two spans give this dyad-year")
             seen.add(key)
-            in_atop = year <= data.ATOP_YEARS.last and data.has_defence_pact(a, b, year)
-            if s.basis == "ATOP" and not in_atop:
-                raise ValueError(f"{a}-{b} {year}: basis ATOP but ATOP has no defence pact")
-            if (
-                year <= data.ATOP_YEARS.last
-                and in_atop != (s.tie == "alliance")
-                and not s.judgement
-            ):
-                raise ValueError(f"{a}-{b} {year}: level {s.tie} contradicts ATOP ({in_atop})")
+            if atop:
+                _check_atop(s, a, b, year)
             rows.append(
                 {"a": a, "b": b, "year": year, "tie": s.tie, "basis": s.basis,
                  "judgement": s.judgement, "source": s.source}
@@ -202,18 +203,32 @@ def build(spans: list[Span] = SPANS) -> pd.DataFrame:
     return df.assign(_k=key).sort_values(["_k", "year"]).drop(columns="_k").reset_index(drop=True)
 
 
+def _check_atop(s: Span, a: str, b: str, year: int) -> None:
+    """A row that claims ATOP has its defence pact there; a level in a year ATOP covers agrees
+    with ATOP unless the row is marked judgement."""
+    in_atop = year <= data.ATOP_YEARS.last and data.has_defence_pact(a, b, year)
+    if s.basis == "ATOP" and not in_atop:
+        raise ValueError(f"{a}-{b} {year}: basis ATOP but ATOP has no defence pact")
+    if year <= data.ATOP_YEARS.last and in_atop != (s.tie == "alliance") and not s.judgement:
+        raise ValueError(f"{a}-{b} {year}: level {s.tie} contradicts ATOP ({in_atop})")
+
+
+def described(df: pd.DataFrame, out: Path) -> str:
+    """The line a target script prints after writing ``df`` to ``out``."""
+    return (
+        f"{out}: {len(df)} dyad-years, {df.groupby(['a', 'b']).ngroups} dyads; "
+        + ", ".join(f"{k} {v}" for k, v in df.tie.value_counts().items())
+        + f"; {int(df.judgement.sum())} marked judgement"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("iran_2005_2021.csv"))
     args = ap.parse_args(argv)
     df = build()
     df.to_csv(args.out, index=False, lineterminator="\n")
-    dyads = df.groupby(["a", "b"]).ngroups
-    print(
-        f"{args.out}: {len(df)} dyad-years, {dyads} dyads; "
-        + ", ".join(f"{k} {v}" for k, v in df.tie.value_counts().items())
-        + f"; {int(df.judgement.sum())} marked judgement"
-    )
+    print(described(df, args.out))
     return 0
 
 
