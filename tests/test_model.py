@@ -557,3 +557,15 @@ def test_the_mesa_models_collection_skips_steps_where_nothing_changed(monkeypatc
     pd.testing.assert_frame_equal(fast[0], plain[0], check_exact=True)
     pd.testing.assert_frame_equal(fast[1], plain[1], check_exact=True)
     assert fast[0]["turnover"].gt(0).any()  # a step with changes followed by one without
+
+
+def test_tie_matrices_cannot_be_edited_in_place() -> None:
+    """What is computed from a tie matrix is kept while the same array is in place, so no tie
+    matrix may be edited: the initial one, and every one a step makes, are read-only (a caller
+    who wants other ties assigns a new array)."""
+    sc = load_scenario(ROOT / "scenarios" / "iran_2021.yaml")
+    model = AlignmentModel(sc, rng=seed_for(1, 0))
+    for _ in range(3):
+        with pytest.raises(ValueError, match="read-only"):
+            model.ties[0, 1] = 2
+        model.step()
