@@ -182,11 +182,15 @@ def _unraisable(info: "sys.UnraisableHookArgs") -> None:
     sys.__unraisablehook__(info)
 
 
+_FINISHED: list[bool] = []  # set once main() has returned: nothing left to interrupt
+
+
 def _interrupt_again() -> None:
     import time
 
     time.sleep(0.01)  # let the hook return first
-    os.kill(os.getpid(), signal.SIGINT)
+    if not _FINISHED:  # not while Python shuts down, where it would be "Exception ignored"
+        os.kill(os.getpid(), signal.SIGINT)
 
 
 def entry() -> None:
@@ -200,6 +204,7 @@ def entry() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C is KeyboardInterrupt again
     sys.unraisablehook = _unraisable
     code = main()
+    _FINISHED.append(True)
     if code == EXIT_INTERRUPTED:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):

@@ -137,6 +137,10 @@ def test_the_network_is_redrawn_only_when_ties_or_power_change() -> None:
         assert since == (model.steps if changed else before)
         moves += changed
     assert 0 < moves < 40  # both cases happen in this run
+    # steps the view did not draw (a render interval above 1) still date the change right
+    unseen = ViewModel(load_scenario(IRAN))
+    run(unseen, 40)
+    assert network_since(unseen) == network_since(model) < 40
 
 
 def test_the_timeline_is_built_once_and_follows_the_run() -> None:

@@ -66,21 +66,24 @@ def _reused(model: ViewModel, attr: str, size: tuple[float, float]) -> Figure:
 
 
 def network_since(model: ViewModel) -> int:
-    """The step since which the network looks as it does now: its ties and power unchanged.
+    """The step since which the network looks as it does now: the first of the recorded steps
+    (the view records every step) up to now whose ties and power equal the current ones.
 
     Why: in most steps no tie changes (~88% of the Iran scenario's), and the network figure costs
     ~150 ms to draw and encode; keyed on this step, the view redraws it only when it changes
-    (benchmarks/bench_view.py: the rate roughly doubles)."""
-    seen = getattr(model, "_network_seen", None)
-    ties, power = model.ties, model.attrs.power
-    if (
-        seen is None
-        or seen[2] > model.steps  # a model that went back (reset in place)
-        or not np.array_equal(seen[0], ties)
-        or not np.array_equal(seen[1], power)
-    ):
-        seen = model._network_seen = (ties.copy(), power.copy(), int(model.steps))
-    return seen[2]
+    (benchmarks/bench_view.py). Read from the record, not from what the view last drew, so that
+    steps the view skipped (a render interval above 1) still date the change right."""
+    rec = model.recorder
+    k = len(rec.steps) - 1
+    ties, power = rec.ties[k], rec.power[k]
+    while k > 0 and _same(rec.ties[k - 1], ties) and _same(rec.power[k - 1], power):
+        k -= 1
+    return int(rec.steps[k])
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal arrays (the record reuses an array while it does not change: usually ``is``)."""
+    return a is b or np.array_equal(a, b)
 
 
 def network_figure(model: ViewModel) -> Figure:
