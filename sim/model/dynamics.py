@@ -143,11 +143,7 @@ class Dynamics(mesa.Model):
         self._any_in_force = bool(self._in_force.any())
         self._in_force_version = 0
         self._membership_of: _Membership | None = None
-        self._deciding: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] = (
-            None,
-            None,
-            None,
-        )
+        self._deciding: tuple[object, ...] = (None, None, None)  # see _deciding_ties
         self._apply_events(0)
         self.previous = self.ties
         self.every = record_every or params.record_every
