@@ -89,8 +89,9 @@ _STATIC = (
 """What :meth:`DecisionRule.refresh_static` computes: attributes of the rule."""
 
 
-def _read_only(a: np.ndarray) -> np.ndarray:
-    """``a``, which is now kept for later steps and must never be edited."""
+def read_only(a: np.ndarray) -> np.ndarray:
+    """``a`` made read-only: it is kept for later steps (or, for a tie matrix, what is computed
+    from it is), so it must never be edited; an edit raises instead."""
     a.flags.writeable = False
     return a
 
@@ -457,13 +458,13 @@ class DecisionRule:
             # the discount of j's help by j's tie with the rival k of each edge, (..., E, N)
             tied = kept.get("tied")
             if tied is None:
-                tied = kept["tied"] = _read_only(self._tied(L, B.size))
+                tied = kept["tied"] = read_only(self._tied(L, B.size))
             B = B * tied if B.ndim < tied.ndim else np.multiply(B, tied, out=B)
         else:
             B[..., self._edges, self.ek] = 0.0  # a rival does not help against itself
         rho = kept.get("rho")
         if rho is None:
-            rho = kept["rho"] = _read_only(self._rho32.take(L).take(self.ei, axis=-2))
+            rho = kept["rho"] = read_only(self._rho32.take(L).take(self.ei, axis=-2))
         return B, rho
 
     def _tied(self, L: np.ndarray, cells: int) -> np.ndarray:
@@ -631,7 +632,7 @@ class DecisionRule:
         kept = self._for_ties(L)
         index = kept.get("tie index")
         if index is None:
-            index = kept["tie index"] = _read_only(L * L.size + offsets)
+            index = kept["tie index"] = read_only(L * L.size + offsets)
         return buf.reshape(-1).take(index)
 
     # -- assembling ---------------------------------------------------------------------------
@@ -672,7 +673,7 @@ class DecisionRule:
         if L is not of:  # kept while the same (never edited) array comes back (see _for_ties)
             value = self._inertia.take(L, axis=1)
             if not self.batch_axes:
-                self._inertia_of = (L, _read_only(value))
+                self._inertia_of = (L, read_only(value))
         return U + value
 
     def relative_utilities(

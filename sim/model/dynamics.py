@@ -24,19 +24,12 @@ import mesa
 import numpy as np
 
 from sim.errors import SimulationError
-from sim.model.decision import Attributes, DecisionRule, Dyadic, consent
+from sim.model.decision import Attributes, DecisionRule, Dyadic, consent, read_only
 from sim.model.metrics import status
 from sim.model.ties import TIE_WEIGHT
 from sim.model.world import Regime, World
 from sim.scenario.calendar import year_end_steps
 from sim.scenario.schema import FIELD_RANGES, Mechanisms, Params
-
-
-def _read_only(a: np.ndarray) -> np.ndarray:
-    """``a`` made read-only: tie matrices are replaced, never edited, so that what was computed
-    from one can be kept as long as the same array is in place (an edit raises instead)."""
-    a.flags.writeable = False
-    return a
 
 
 class _Refusals:
@@ -120,7 +113,7 @@ class Dynamics(mesa.Model):
         self._rate_of: tuple[object, ...] = (None, None, None)  # see _learn
         # intp, not int8: ties index small lookup tables every step, and numpy's fancy indexing
         # is several times faster with native-width indices
-        self.ties = _read_only(self._own(world.ties.astype(np.intp)))
+        self.ties = read_only(self._own(world.ties.astype(np.intp)))
         self.rule = DecisionRule(world, mechanisms, params, self.ties.ndim - 2)
         self._version = 0  # bumped whenever data changes (events), to refresh static terms
         self._diag = np.arange(world.n)
@@ -206,7 +199,7 @@ class Dynamics(mesa.Model):
                 self.members = self.members.copy()  # replaced, not edited (_Membership)
                 self.members[..., k, :] = False
                 self.members[..., k, tr.members] = True
-                self.ties = _read_only(self._treaty_ties(self.ties))
+                self.ties = read_only(self._treaty_ties(self.ties))
             elif tr.end is not None and t == tr.end:
                 # the treaty lapses: its alliances fall back to friendships, then are re-decided
                 held = self._held()
@@ -214,7 +207,7 @@ class Dynamics(mesa.Model):
                 self.members[..., k, :] = False
                 lapsed = held & ~self._held()
                 if lapsed.any():
-                    self.ties = _read_only(np.where(lapsed, 1, self.ties))
+                    self.ties = read_only(np.where(lapsed, 1, self.ties))
 
     def _cells(self, ch) -> np.ndarray:
         """Current values of the cells an event changes."""
@@ -273,7 +266,7 @@ class Dynamics(mesa.Model):
         what depends on the ties alone is kept by identity (DecisionRule._for_ties, the choice's
         ties, learning's rates, the recorder's snapshot): ~88% of the steps of a 13-state run."""
         if (ties != self.previous).any():
-            return _read_only(ties)
+            return read_only(ties)
         return self.previous
 
     def _deciding_ties(self) -> np.ndarray:
